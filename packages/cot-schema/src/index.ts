@@ -1,0 +1,5 @@
+export * from './output/index';
+export * from './records/index';
+export * from './prompts/index';
+export * from './taxonomy/index';
+export * from './converters/index';

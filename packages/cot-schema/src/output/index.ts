@@ -1,0 +1,2 @@
+export * from './parse-output';
+export { OutputParseError } from './output-parse-error';

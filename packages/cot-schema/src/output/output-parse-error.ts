@@ -1,0 +1,15 @@
+/**
+ * Thrown by {@link parseOutputOrThrow} when a model answer does not follow either output
+ * pattern. `reason` says precisely what is wrong ("missing </think>", …).
+ */
+export class OutputParseError extends Error {
+  override readonly name = 'OutputParseError';
+  readonly reason: string;
+  readonly text: string;
+
+  constructor(reason: string, text: string) {
+    super(`model output does not follow the IAD-R1 format: ${reason}`);
+    this.reason = reason;
+    this.text = text;
+  }
+}

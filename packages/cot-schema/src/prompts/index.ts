@@ -1,0 +1,2 @@
+export * from './prompt-templates';
+export * from './chat-messages';
