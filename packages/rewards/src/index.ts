@@ -16,3 +16,4 @@ export { sequenceSimilarity } from './similarity';
 export { solutionAnswer, tagValue } from './tag-value';
 export { pythonStrip } from './python-text';
 export * from './adapters/rl-engine-adapters';
+export { ScoreLineError, scoreLine, scoreLineSchema } from './score-lines';

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
+import type { RewardPreset, RewardWeights } from './sc-grpo-reward';
+import { ScoreLineError, scoreLine } from './score-lines';
+import { startRewardServer } from './server/reward-server';
+
+const weightsSchema = z
+  .object({ consistency: z.number(), answer: z.number(), location: z.number(), type: z.number() })
+  .partial()
+  .strict();
+
+function parseGridSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+function parseWeights(value: string): RewardWeights {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('must be JSON, e.g. \'{"location":0,"type":0}\'');
+  }
+  const result = weightsSchema.safeParse(json);
+  if (!result.success) throw new InvalidArgumentError(result.error.issues.map((i) => `${i.path.join('.') || 'weights'}: ${i.message}`).join('; '));
+  return result.data;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0..65535');
+  return n;
+}
+
+const presetOption = () => new Option('--preset <preset>', 'reward preset').choices(['paper', 'reference']).default('paper');
+const gridOption = () => new Option('--grid-size <n>', 'side of the location grid').argParser(parseGridSize).default(3);
+const weightsOption = () => new Option('--weights <json>', 'per-component weights as JSON, e.g. \'{"type":0.5}\'').argParser(parseWeights);
+
+const program = new Command()
+  .name('iad-r1-rewards')
+  .description('Score completions with the IAD-R1 SC-GRPO rewards, or serve them over HTTP.')
+  .showHelpAfterError();
+
+program
+  .command('score')
+  .description('score a JSONL file of {"completion": …, "solution": …} lines; writes one {"total", "components"} line per input to stdout')
+  .argument('<file>', 'JSONL input, or - for standard input')
+  .addOption(presetOption())
+  .addOption(gridOption())
+  .addOption(weightsOption())
+  .option('--skip-invalid', 'write {"error": …} for a bad line instead of stopping', false)
+  .addHelpText('after', '\nExample:\n  iad-r1-rewards score --preset reference completions.jsonl > rewards.jsonl')
+  .action(async (file: string, options: { preset: RewardPreset; gridSize: number; weights?: RewardWeights; skipInvalid: boolean }) => {
+    const name = file === '-' ? '<stdin>' : file;
+    const input = file === '-' ? process.stdin : createReadStream(file);
+    input.on('error', (error: Error) => {
+      process.stderr.write(`iad-r1-rewards: cannot read ${name}: ${error.message}\n`);
+      process.exit(2);
+    });
+    const rewardOptions = { preset: options.preset, gridSize: options.gridSize, ...(options.weights ? { weights: options.weights } : {}) };
+    let lineNumber = 0;
+    let scored = 0;
+    let invalid = 0;
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      lineNumber++;
+      if (line.trim() === '') continue;
+      try {
+        const { total, components } = scoreLine(line, name, lineNumber, rewardOptions);
+        scored++;
+        if (!process.stdout.write(`${JSON.stringify({ total, components })}\n`)) {
+          await new Promise((resolve) => process.stdout.once('drain', resolve));
+        }
+      } catch (error) {
+        if (!(error instanceof ScoreLineError)) throw error;
+        if (!options.skipInvalid) {
+          process.stderr.write(`iad-r1-rewards: ${error.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        invalid++;
+        process.stdout.write(`${JSON.stringify({ error: error.message })}\n`);
+      }
+    }
+    process.stderr.write(`iad-r1-rewards: scored ${scored} line(s)${invalid ? `, ${invalid} invalid` : ''} from ${name}\n`);
+  });
+
+program
+  .command('serve')
+  .description('serve POST /get_reward (OpenRLHF), POST /score and GET /health')
+  .addOption(new Option('--host <host>', 'address to bind').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'port (0 picks a free one)').argParser(parsePort).default(8000))
+  .addOption(presetOption())
+  .addOption(gridOption())
+  .addOption(weightsOption())
+  .addOption(new Option('--max-body-bytes <n>', 'largest request body accepted').argParser(Number).default(16 * 1024 * 1024))
+  .addHelpText('after', '\nExample:\n  iad-r1-rewards serve --port 8000 --preset paper\n  curl -s localhost:8000/health')
+  .action(async (options: { host: string; port: number; preset: RewardPreset; gridSize: number; weights?: RewardWeights; maxBodyBytes: number }) => {
+    const running = await startRewardServer({
+      host: options.host,
+      port: options.port,
+      preset: options.preset,
+      gridSize: options.gridSize,
+      maxBodyBytes: options.maxBodyBytes,
+      ...(options.weights ? { weights: options.weights } : {}),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stderr.write(`iad-r1-rewards: serving ${options.preset} rewards (grid ${options.gridSize}×${options.gridSize}) on ${running.url}\n`);
+    // Machine-readable for scripts that start us with --port 0.
+    process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`iad-r1-rewards: ${signal}, finishing in-flight requests\n`);
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+      setTimeout(() => process.exit(1), 10_000).unref();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`iad-r1-rewards: ${(error as Error).message}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { type ScGrpoReward, type ScGrpoRewardOptions, scGrpoReward } from './sc-grpo-reward';
+
+/** One input line of `iad-r1-rewards score`. */
+export const scoreLineSchema = z.object({
+  completion: z.union([z.string(), z.array(z.object({ role: z.string().optional(), content: z.unknown() }))], {
+    error: 'expected a string or a list of chat messages',
+  }),
+  solution: z.string(),
+});
+
+/** Thrown for a bad input line; names the file and the 1-based line number. */
+export class ScoreLineError extends Error {
+  override readonly name = 'ScoreLineError';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+  }
+}
+
+/**
+ * Scores one JSONL line `{"completion": …, "solution": …}`. Throws a {@link ScoreLineError}
+ * naming the line (and the field, for a wrong shape).
+ */
+export function scoreLine(text: string, file: string, line: number, options: ScGrpoRewardOptions): ScGrpoReward {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ScoreLineError(file, line, `malformed JSON: ${(error as Error).message}`);
+  }
+  const parsed = scoreLineSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ScoreLineError(file, line, `field ${issue?.path.map(String).join('.') || '(record)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return scGrpoReward(parsed.data.completion as Parameters<typeof scGrpoReward>[0], parsed.data.solution, options);
+}

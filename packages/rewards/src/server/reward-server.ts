@@ -1,0 +1,190 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { z } from 'zod';
+import { type RewardComponents, type ScGrpoRewardOptions, scGrpoReward } from '../sc-grpo-reward';
+import { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
+
+export interface RewardServerOptions extends ScGrpoRewardOptions {
+  /** Largest accepted request body in bytes; larger ones get 413. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Where request errors are reported; default: nowhere. */
+  log?: (line: string) => void;
+}
+
+const COMPONENTS = ['consistency', 'answer', 'location', 'type'] as const;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.error));
+  }
+}
+
+function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      reject(new HttpError(413, { error: `request body of ${declared} bytes exceeds the limit of ${maxBytes}` }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let rejected = false;
+    request.on('data', (chunk: Buffer) => {
+      if (rejected) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        rejected = true;
+        reject(new HttpError(413, { error: `request body exceeds the limit of ${maxBytes} bytes` }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (!rejected) resolve(Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+  });
+}
+
+function parseJsonBody<S extends z.ZodType>(raw: Buffer, schema: S): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, { error: `malformed JSON: ${(error as Error).message}` });
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new HttpError(422, {
+      error: 'invalid request body',
+      issues: result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    });
+  }
+  return result.data;
+}
+
+function send(response: ServerResponse, status: number, body: unknown, close = false): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  response.end(payload);
+}
+
+function columns(results: Array<{ components: RewardComponents }>): Record<(typeof COMPONENTS)[number], number[]> {
+  return Object.fromEntries(COMPONENTS.map((name) => [name, results.map((r) => r.components[name])])) as Record<
+    (typeof COMPONENTS)[number],
+    number[]
+  >;
+}
+
+/**
+ * An HTTP server for the SC-GRPO rewards, for RL engines in other languages:
+ * - `POST /get_reward`: OpenRLHF's remote reward protocol, `{query, prompts?, labels}` →
+ *   `{rewards, scores, extra_logs}`; each response is `query` minus its `prompts` prefix.
+ * - `POST /score`: `{completions, solutions}` → `{rewards, components}` (components by column).
+ * - `GET /health`: `{status: 'ok', preset, gridSize}`.
+ * Malformed JSON → 400, wrong shapes → 422 with field paths, oversize bodies → 413.
+ * Call `listen` yourself, or use {@link startRewardServer}.
+ *
+ * @example
+ * const server = createRewardServer({ preset: 'paper' });
+ * server.listen(8000, '127.0.0.1');
+ */
+export function createRewardServer(options: RewardServerOptions = {}): Server {
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const rewardOptions: ScGrpoRewardOptions = {
+    preset: options.preset ?? 'paper',
+    gridSize: options.gridSize ?? 3,
+    ...(options.weights ? { weights: options.weights } : {}),
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/health') {
+      if (request.method !== 'GET') throw new HttpError(405, { error: 'use GET /health' });
+      send(response, 200, { status: 'ok', preset: rewardOptions.preset, gridSize: rewardOptions.gridSize });
+      return;
+    }
+    if (path !== '/get_reward' && path !== '/score') {
+      throw new HttpError(404, { error: `no route ${request.method} ${path}; try POST /get_reward, POST /score or GET /health` });
+    }
+    if (request.method !== 'POST') throw new HttpError(405, { error: `use POST ${path}` });
+    const raw = await readBody(request, maxBodyBytes);
+
+    if (path === '/get_reward') {
+      const body = parseJsonBody(raw, getRewardRequestSchema);
+      const results = body.query.map((query, i) => {
+        const prompt = body.prompts?.[i];
+        const completion = prompt !== undefined && query.startsWith(prompt) ? query.slice(prompt.length) : query;
+        return scGrpoReward(completion, body.labels[i] as string, rewardOptions);
+      });
+      const rewards = results.map((r) => r.total);
+      send(response, 200, { rewards, scores: rewards, extra_logs: columns(results) });
+      return;
+    }
+
+    const body = parseJsonBody(raw, scoreRequestSchema);
+    const results = body.completions.map((completion, i) =>
+      scGrpoReward(completion as Parameters<typeof scGrpoReward>[0], body.solutions[i] as string, rewardOptions),
+    );
+    send(response, 200, { rewards: results.map((r) => r.total), components: columns(results) });
+  };
+
+  return createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        // After a 413 the rest of the body is not read: close the connection instead.
+        send(response, error.status, error.body, error.status === 413);
+        if (error.status === 413) request.resume();
+        return;
+      }
+      options.log?.(`reward server: ${(error as Error).stack ?? String(error)}`);
+      send(response, 500, { error: 'internal error' });
+    });
+  });
+}
+
+/** A started server: its URL and a graceful `close`. */
+export interface RunningRewardServer {
+  server: Server;
+  url: string;
+  /** Stops accepting connections and resolves once in-flight requests are answered. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates and starts a reward server (default 127.0.0.1, port 8000; port 0 picks a free one).
+ *
+ * @example
+ * const { url, close } = await startRewardServer({ port: 0 });
+ * // … POST `${url}/score` …
+ * await close();
+ */
+export async function startRewardServer(options: RewardServerOptions & { host?: string; port?: number } = {}): Promise<RunningRewardServer> {
+  const server = createRewardServer(options);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
