@@ -4,5 +4,7 @@ export default defineProject({
   test: {
     name: 'rewards',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

@@ -1,6 +1,6 @@
 import { ANOMALY_TAXONOMY, type AnomalyGroup, type CoarseType, GROUP_PHRASES } from '@iad-r1/cot-schema';
 import { PYTHON_WHITESPACE, pythonLength, pythonStrip } from './python-text';
-import { sequenceSimilarity } from './similarity';
+import { sequenceSimilarity, similarityTo } from './similarity';
 
 const WHITESPACE_RUN = new RegExp(`[${PYTHON_WHITESPACE}]+`, 'gu');
 // Python's `[^\w\s-]` on str: \w is letters, digits/numerics and underscore in any script.
@@ -22,13 +22,14 @@ interface Keyword {
   length: number;
   category: CoarseType;
   group: AnomalyGroup;
+  similarity: (a: string) => number;
 }
 
 // Category name then its synonyms, category by category: the scan order decides ties.
 const KEYWORDS: readonly Keyword[] = ANOMALY_TAXONOMY.flatMap((category) =>
   [category.name, ...category.synonyms].map((word) => {
     const text = normaliseTypeText(word);
-    return { text, length: pythonLength(text), category: category.name, group: category.group };
+    return { text, length: pythonLength(text), category: category.name, group: category.group, similarity: similarityTo(text) };
   }),
 );
 const KEYWORD_BY_TEXT = new Map(KEYWORDS.map((k) => [k.text, k]));
@@ -49,6 +50,18 @@ export interface CategoryMatch {
  * matchAnomalyCategory('wear marks'); // { category: 'Abrasion', group: 'Structural anomalies', confidence: 0.9 }
  */
 export function matchAnomalyCategory(normalised: string): CategoryMatch | undefined {
+  // Type texts repeat a lot within a training run; the scan below is the costly part of R_t.
+  if (MATCH_CACHE.has(normalised)) return MATCH_CACHE.get(normalised);
+  const match = scanKeywords(normalised);
+  if (MATCH_CACHE.size >= MATCH_CACHE_LIMIT) MATCH_CACHE.clear();
+  MATCH_CACHE.set(normalised, match);
+  return match;
+}
+
+const MATCH_CACHE_LIMIT = 10_000;
+const MATCH_CACHE = new Map<string, CategoryMatch | undefined>();
+
+function scanKeywords(normalised: string): CategoryMatch | undefined {
   const exact = KEYWORD_BY_TEXT.get(normalised);
   if (exact) return { category: exact.category, group: exact.group, confidence: 1 };
 
@@ -68,7 +81,7 @@ export function matchAnomalyCategory(normalised: string): CategoryMatch | undefi
 
   bestScore = 0;
   for (const keyword of KEYWORDS) {
-    const similarity = sequenceSimilarity(normalised, keyword.text);
+    const similarity = keyword.similarity(normalised);
     if (similarity >= 0.7 && similarity > bestScore) {
       best = keyword;
       bestScore = similarity;

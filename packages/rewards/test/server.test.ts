@@ -81,6 +81,9 @@ describe('reward server', () => {
     const big = await post('/score', { completions: ['x'.repeat(100_000)], solutions: [NO] });
     expect(big.status).toBe(413);
     expect(String(big.body.error)).toMatch(/exceeds the limit of 65536/);
+    // Past 8× the cap the server answers 413 without reading on, and closes the connection.
+    const huge = await fetch(`${server.url}/score`, { method: 'POST', headers: { 'content-length': String(10 * 64 * 1024) }, body: 'x'.repeat(10 * 64 * 1024) }).catch(() => undefined);
+    if (huge) expect(huge.status).toBe(413);
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
     expect((await fetch(`${server.url}/score`)).status).toBe(405);
     // Still healthy afterwards.

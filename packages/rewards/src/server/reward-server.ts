@@ -17,35 +17,49 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly body: Record<string, unknown>,
+    /** Answer with `connection: close` and stop reading the request. */
+    readonly closeConnection = false,
   ) {
     super(String(body.error));
   }
 }
 
+// A body over the cap is still drained (not buffered) up to DRAIN_FACTOR × the cap, so the 413
+// reaches the client on a healthy connection; closing a socket with unread upload data makes the
+// kernel reset it and the client never sees the response. Past that ceiling we answer and close.
+const DRAIN_FACTOR = 8;
+
 function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const ceiling = maxBytes * DRAIN_FACTOR;
     const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      reject(new HttpError(413, { error: `request body of ${declared} bytes exceeds the limit of ${maxBytes}` }));
+    if (Number.isFinite(declared) && declared > ceiling) {
+      reject(new HttpError(413, { error: `request body of ${declared} bytes exceeds the limit of ${maxBytes}` }, true));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let rejected = false;
+    let settled = false;
     request.on('data', (chunk: Buffer) => {
-      if (rejected) return;
+      if (settled) return;
       size += chunk.length;
-      if (size > maxBytes) {
-        rejected = true;
-        reject(new HttpError(413, { error: `request body exceeds the limit of ${maxBytes} bytes` }));
-        return;
+      if (size > ceiling) {
+        settled = true;
+        reject(new HttpError(413, { error: `request body exceeds the limit of ${maxBytes} bytes` }, true));
+      } else if (size <= maxBytes) {
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
     });
     request.on('end', () => {
-      if (!rejected) resolve(Buffer.concat(chunks));
+      if (settled) return;
+      settled = true;
+      if (size > maxBytes) reject(new HttpError(413, { error: `request body of ${size} bytes exceeds the limit of ${maxBytes}` }));
+      else resolve(Buffer.concat(chunks));
     });
-    request.on('error', reject);
+    request.on('error', (error) => {
+      if (!settled) reject(error);
+      settled = true;
+    });
   });
 }
 
@@ -139,9 +153,8 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (error instanceof HttpError) {
-        // After a 413 the rest of the body is not read: close the connection instead.
-        send(response, error.status, error.body, error.status === 413);
-        if (error.status === 413) request.resume();
+        send(response, error.status, error.body, error.closeConnection);
+        if (error.closeConnection) request.resume();
         return;
       }
       options.log?.(`reward server: ${(error as Error).stack ?? String(error)}`);

@@ -1,0 +1,89 @@
+// Load test of the reward server on loopback: the CLI in its own process, autocannon as the
+// client. Bounded in count (and each run in time). Run directly for the README numbers:
+//   node bench/server-load.mjs        (after `pnpm build`)
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+const NO = '<answer>No</answer>';
+const YES = '<location>top left</location><type>scratch</type><answer>Yes</answer>';
+const validBody = JSON.stringify({
+  completions: [
+    '<think>Uniform weave.</think><answer>no</answer>',
+    '<think>A thin line.</think><location>upper left corner</location><type>scratch mark</type><answer>yes</answer>',
+    '<think>A dark patch.</think><location>center</location><type>stain</type><answer>yes</answer>',
+    'no tags at all',
+  ],
+  solutions: [NO, YES, YES, NO],
+});
+
+async function startServer(maxBodyBytes) {
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--max-body-bytes', String(maxBodyBytes)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(JSON.parse(d.toString()).url));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+// autocannon reports duration in whole-second ticks; time each phase ourselves.
+async function fire(url, options) {
+  const start = performance.now();
+  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 10, ...options });
+  return { ...result, wallSeconds: (performance.now() - start) / 1000 };
+}
+
+function summary(name, result) {
+  return {
+    bench: `server-${name}`,
+    sent: result.requests.sent,
+    answered: result.requests.total,
+    connections: result.connections,
+    seconds: +result.wallSeconds.toFixed(3),
+    requestsPerSecond: Math.round(result.requests.total / result.wallSeconds),
+    latencyP50ms: result.latency.p50,
+    latencyP99ms: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    status: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+  };
+}
+
+/** Runs the whole scenario and returns one summary per phase. */
+export async function runServerLoad({ requests = 10_000, connections = 64, malformedEach = 500 } = {}) {
+  const maxBodyBytes = 64 * 1024;
+  const { url, child } = await startServer(maxBodyBytes);
+  try {
+    const phases = [];
+    phases.push(summary('valid', await fire(`${url}/score`, { connections, amount: requests, body: validBody })));
+    phases.push(summary('malformed-json', await fire(`${url}/score`, { connections, amount: malformedEach, body: '{"completions": [' })));
+    phases.push(summary('wrong-shape', await fire(`${url}/score`, { connections, amount: malformedEach, body: '{"completions": [1], "solutions": []}' })));
+    phases.push(
+      summary('oversized', await fire(`${url}/score`, { connections, amount: malformedEach, body: JSON.stringify({ completions: ['x'.repeat(maxBodyBytes)], solutions: [NO] }) })),
+    );
+    const health = await (await fetch(`${url}/health`)).json();
+    phases.push(summary('valid-after-burst', await fire(`${url}/score`, { connections, amount: Math.min(requests, 2000), body: validBody })));
+    return { phases, health };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** Sustained throughput: enough requests that autocannon's 1-second ticks do not dominate. */
+export async function runThroughput({ requests = 50_000, connections = 64 } = {}) {
+  const { url, child } = await startServer(64 * 1024);
+  try {
+    return summary('valid-throughput', await fire(`${url}/score`, { connections, amount: requests, body: validBody }));
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { phases, health } = await runServerLoad();
+  phases.push(await runThroughput());
+  for (const phase of phases) console.log(JSON.stringify(phase));
+  console.log(JSON.stringify({ bench: 'server-health-after-burst', ...health }));
+}
