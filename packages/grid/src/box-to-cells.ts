@@ -19,6 +19,7 @@ export const boxSchema = z.object({
   height: z.number().finite().nonnegative(),
 });
 
+/** Options of {@link boxToCells}. */
 export interface BoxToCellsOptions {
   imageWidth: number;
   imageHeight: number;

@@ -9,6 +9,7 @@ import { type Cell, DEFAULT_GRID_SIZE, assertGridSize, rowColToCell } from './ce
  */
 export type LocationMode = 'reference' | 'coordinates';
 
+/** Options of {@link locationToCell}. */
 export interface LocationToCellOptions {
   /** Side of the grid; default 3. The `reference` mode only supports 3. */
   gridSize?: number;

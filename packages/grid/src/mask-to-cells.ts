@@ -25,6 +25,7 @@ export const maskSchema = z
     path: ['data'],
   });
 
+/** Options of {@link maskToCells}. */
 export interface MaskToCellsOptions {
   /** Side of the grid; default 3. */
   gridSize?: number;

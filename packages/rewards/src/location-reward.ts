@@ -1,5 +1,6 @@
 import { type LocationMode, locationToCell } from '@iad-r1/grid';
 
+/** Options of {@link locationReward}. */
 export interface LocationRewardOptions {
   /** Side of the grid; default 3 (the paper's best). */
   gridSize?: number;

@@ -21,6 +21,7 @@ export interface RewardWeights {
   type?: number;
 }
 
+/** Options of {@link scGrpoReward}: preset, weights, grid size. */
 export interface ScGrpoRewardOptions {
   /** Default `paper`. */
   preset?: RewardPreset;
@@ -37,6 +38,7 @@ export interface RewardComponents {
   type: number;
 }
 
+/** The weighted total and the raw components. */
 export interface ScGrpoReward {
   total: number;
   components: RewardComponents;

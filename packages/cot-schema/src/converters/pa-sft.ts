@@ -6,6 +6,7 @@ import { scGrpoTrainingPrompt } from '../prompts/prompt-templates';
 import { ConversionError } from './conversion-error';
 import { type TypeLevel, coarseTypeOfText, typeText } from './type-text';
 
+/** Options of {@link expertAdToPaSft}. */
 export interface ToPaSftOptions {
   /** 0: query image only; 1: reference then query (the record needs `referenceImage`). Default 0. */
   shots?: 0 | 1;
@@ -65,6 +66,7 @@ export function expertAdToPaSft(record: ExpertAdRecord, options: ToPaSftOptions 
   };
 }
 
+/** What a format without ids or provenance cannot tell: supplied by the caller. */
 export interface FromFormatOptions {
   /** Id for the record (the format has none); default: the query image path. */
   id?: string;

@@ -36,6 +36,7 @@ function imageRecord(id: unknown, images: string[], problem: string, solution: s
 // TRL GRPOTrainer / VLM-R1: conversational prompt with image placeholders, images column, and
 // `solution` passed to reward functions as a keyword column.
 
+/** A TRL GRPOTrainer / VLM-R1 dataset row. */
 export const trlRowSchema = z.object({
   id: z.union([z.string(), z.number()]).optional(),
   prompt: z.array(
@@ -47,6 +48,7 @@ export const trlRowSchema = z.object({
   images: z.array(z.string()).min(1),
   solution: z.string(),
 });
+/** A TRL GRPOTrainer / VLM-R1 dataset row. */
 export type TrlRow = z.infer<typeof trlRowSchema>;
 
 /**
@@ -75,6 +77,7 @@ export function trlRowToScGrpo(row: TrlRow, index = 0): ScGrpoRecord {
 // verl: RLHFDataset rows (parquet or JSONL) with `<image>` markers in the prompt text, images
 // as `{image: path}` dicts, and the ground truth in `reward_model.ground_truth`.
 
+/** A verl RLHFDataset row. */
 export const verlRowSchema = z.object({
   data_source: z.string(),
   prompt: z.array(z.object({ role: z.string(), content: z.string() })).min(1),
@@ -83,6 +86,7 @@ export const verlRowSchema = z.object({
   reward_model: z.object({ style: z.string(), ground_truth: z.string() }),
   extra_info: z.object({ index: z.number().int(), id: z.union([z.string(), z.number()]).optional() }).passthrough(),
 });
+/** A verl RLHFDataset row. */
 export type VerlRow = z.infer<typeof verlRowSchema>;
 
 /**
@@ -113,12 +117,14 @@ export function verlRowToScGrpo(row: VerlRow): ScGrpoRecord {
 // ---------------------------------------------------------------------------------------------
 // EasyR1: `problem` with `<image>` markers, `answer` holding the ground truth, `images` paths.
 
+/** An EasyR1 dataset row. */
 export const easyR1RowSchema = z.object({
   id: z.union([z.string(), z.number()]).optional(),
   problem: z.string(),
   answer: z.string(),
   images: z.array(z.string()).min(1),
 });
+/** An EasyR1 dataset row. */
 export type EasyR1Row = z.infer<typeof easyR1RowSchema>;
 
 /**
@@ -141,12 +147,14 @@ export function easyR1RowToScGrpo(row: EasyR1Row, index = 0): ScGrpoRecord {
 // OpenRLHF: `input` prompt text and `label` (read with --input_key input --label_key label);
 // the label reaches the reward server's `/get_reward` as `labels`.
 
+/** An OpenRLHF prompt dataset row. */
 export const openRlhfRowSchema = z.object({
   id: z.union([z.string(), z.number()]).optional(),
   input: z.string(),
   images: z.array(z.string()).min(1),
   label: z.string(),
 });
+/** An OpenRLHF prompt dataset row. */
 export type OpenRlhfRow = z.infer<typeof openRlhfRowSchema>;
 
 /** An SC-GRPO record → an OpenRLHF dataset row. */

@@ -6,6 +6,7 @@ import { typeFields } from './pa-sft';
 import { parseSolution, solutionOf } from './solution';
 import type { TypeLevel } from './type-text';
 
+/** Options of {@link expertAdToScGrpo}. */
 export interface ToScGrpoOptions {
   /** 0 (default): `image` is the query path; 1: `image` is `[reference, query]`. */
   shots?: 0 | 1;

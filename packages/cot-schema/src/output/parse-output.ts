@@ -2,6 +2,7 @@ import { OutputParseError } from './output-parse-error';
 
 /** The eight structural tags of the IAD-R1 output. */
 export const OUTPUT_TAGS = ['think', 'location', 'type', 'answer'] as const;
+/** A structural tag name. */
 export type OutputTag = (typeof OUTPUT_TAGS)[number];
 
 /** A parsed answer in the normal pattern `<think>…</think><answer>no</answer>`. */
@@ -20,10 +21,13 @@ export interface AnomalousOutput {
   answer: 'yes';
 }
 
+/** A model answer that follows one of the two patterns. */
 export type ModelOutput = NormalOutput | AnomalousOutput;
 
+/** The parts of a well-formed answer, or the precise reason it is not. */
 export type ParseOutputResult = ({ ok: true } & ModelOutput) | { ok: false; reason: string };
 
+/** Options of {@link parseOutput}. */
 export interface ParseOutputOptions {
   /**
    * Accept whitespace between a closing tag and the next opening tag. METHOD.md §1 requires them
@@ -125,6 +129,7 @@ export function parseOutputOrThrow(text: string, options: ParseOutputOptions = {
   return output;
 }
 
+/** Options of {@link formatOutput}. */
 export interface FormatOutputOptions {
   /** How the answer word is written: `Yes`/`No` (default, as in Expert-AD) or `yes`/`no`. */
   answerCase?: 'capitalized' | 'lower';

@@ -1,6 +1,7 @@
 /** An image in a chat message: a path or URL, or encoded bytes (PNG/JPEG). */
 export type ImageRef = string | { data: Uint8Array; mimeType?: string };
 
+/** One part of a multimodal chat message. */
 export type ChatContentPart = { type: 'text'; text: string } | { type: 'image'; image: ImageRef };
 
 /** A chat message whose content mixes text and images, in order. */
@@ -9,6 +10,7 @@ export interface ChatMessage {
   content: string | ChatContentPart[];
 }
 
+/** Options of {@link buildChatMessages}. */
 export interface BuildChatMessagesOptions {
   /** A prompt with `{image}` placeholders (or none: images then go first, references before the query). */
   template: string;

@@ -67,6 +67,7 @@ export const ANOMALY_R1_TEST_PROMPT_ONE_SHOT = `${ONE_SHOT_REFERENCE_PREAMBLE}${
 
 /** Names of the evaluation prompt families (the baselines row of the paper's Table 1). */
 export const TEST_PROMPT_NAMES = ['iad-r1', 'base', 'anomaly-ov', 'anomalygpt', 'anomaly-r1'] as const;
+/** An evaluation prompt family. */
 export type TestPromptName = (typeof TEST_PROMPT_NAMES)[number];
 
 /** Every evaluation prompt, by family and shot count. */

@@ -3,9 +3,12 @@ import { COARSE_TYPES } from '../taxonomy/anomaly-taxonomy';
 
 /** Review state of a generated record (METHOD.md §7 step 4). */
 export const REVIEW_STATUSES = ['pending', 'accepted', 'edited', 'rejected'] as const;
+/** Review state of a generated record. */
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 
+/** Ground-truth label of an image. */
 export const anomalyLabelSchema = z.enum(['normal', 'anomalous']);
+/** Ground-truth label of an image. */
 export type AnomalyLabel = z.infer<typeof anomalyLabelSchema>;
 
 /** Where a defect is: the text used in `<location>` and, when known, its grid cells. */
@@ -16,6 +19,7 @@ export const defectLocationSchema = z.object({
   /** Side of the grid `cells` refer to. */
   gridSize: z.number().int().positive().optional(),
 });
+/** Where a defect is: location text and, when known, grid cells. */
 export type DefectLocation = z.infer<typeof defectLocationSchema>;
 
 /**
@@ -61,5 +65,7 @@ export const expertAdRecordSchema = z
       }
     }
   });
+/** A validated canonical Expert-AD record. */
 export type ExpertAdRecord = z.output<typeof expertAdRecordSchema>;
+/** An Expert-AD record before defaults are applied (what `expertAdRecordSchema.parse` accepts). */
 export type ExpertAdRecordInput = z.input<typeof expertAdRecordSchema>;

@@ -20,10 +20,12 @@ export const mmadEntrySchema = z
     mask_path: z.string().nullable().optional(),
   })
   .passthrough();
+/** One image of an MMAD-style manifest. */
 export type MmadEntry = z.output<typeof mmadEntrySchema>;
 
 /** A whole manifest: image path relative to the data root → entry. */
 export const mmadManifestSchema = z.record(z.string(), mmadEntrySchema);
+/** An MMAD-style manifest: image path → entry. */
 export type MmadManifest = z.output<typeof mmadManifestSchema>;
 
 /**

@@ -28,4 +28,5 @@ export const paSftRecordSchema = z
       ctx.addIssue({ code: 'custom', path: ['messages', record.messages.length - 1, 'role'], message: 'the last turn must be the assistant' });
     }
   });
+/** A PA-SFT record in LLaMA-Factory sharegpt style. */
 export type PaSftRecord = z.infer<typeof paSftRecordSchema>;

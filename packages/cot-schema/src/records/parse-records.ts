@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type RecordIssue, RecordValidationError } from './record-validation-error';
 
+/** Options of {@link parseRecords}. */
 export interface ParseRecordsOptions {
   /** `jsonl`: one JSON value per non-blank line; `json`: one array. Default: guessed from `file`'s extension, else from the text. */
   format?: 'json' | 'jsonl';

@@ -16,4 +16,5 @@ export const scGrpoRecordSchema = z.object({
     message: 'solution must contain <answer>…</answer> on one line',
   }),
 });
+/** An SC-GRPO record. */
 export type ScGrpoRecord = z.infer<typeof scGrpoRecordSchema>;

@@ -1,5 +1,6 @@
 /** The two groups of the paper's defect taxonomy. */
 export const ANOMALY_GROUPS = ['Surface anomalies', 'Structural anomalies'] as const;
+/** One of the two anomaly groups. */
 export type AnomalyGroup = (typeof ANOMALY_GROUPS)[number];
 
 /** The eight coarse defect types of Expert-AD (METHOD.md §3), in the paper's order. */
@@ -13,6 +14,7 @@ export const COARSE_TYPES = [
   'Damage',
   'Abrasion',
 ] as const;
+/** One of the eight coarse defect types. */
 export type CoarseType = (typeof COARSE_TYPES)[number];
 
 /** One coarse type with its group and synonyms, in the order the type reward scans them. */

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { type RewardComponents, type ScGrpoRewardOptions, scGrpoReward } from '../sc-grpo-reward';
 import { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
 
+/** Reward options plus the server's own limits. */
 export interface RewardServerOptions extends ScGrpoRewardOptions {
   /** Largest accepted request body in bytes; larger ones get 413. Default 16 MiB. */
   maxBodyBytes?: number;
