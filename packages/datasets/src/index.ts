@@ -1,0 +1,30 @@
+export { DatasetError } from './dataset-error';
+export type { AnomalyDataset, AnomalySample, ReadOptions, SkippedItem } from './sample';
+export { type MvtecLayoutOptions, readMvtecLayout } from './readers/mvtec-layout';
+export { type VisaOptions, readVisa } from './readers/visa';
+export { readDagm } from './readers/dagm';
+export { readKolektorSdd, readKolektorSdd2 } from './readers/kolektor-sdd';
+export { type RealIadOptions, readRealIad, realIadSplitFileSchema } from './readers/real-iad';
+export { type MmadManifestOptions, readMmadManifest } from './readers/mmad-manifest';
+export { DATASET_KINDS, type DatasetKind, readDataset } from './readers/read-dataset';
+export {
+  type BinaryMask,
+  type FitMode,
+  type LoadImageOptions,
+  type RawImage,
+  isEmptyMask,
+  loadImage,
+  loadImageFloat,
+  loadMask,
+} from './images/load-image';
+export {
+  type GenerateSyntheticOptions,
+  SYNTHETIC_GENERATOR_VERSION,
+  type SyntheticManifest,
+  generateSyntheticSet,
+  syntheticManifestSchema,
+} from './synthetic/generate-synthetic';
+export { type SyntheticSet, readSyntheticSet } from './synthetic/read-synthetic-set';
+export { SYNTHETIC_BENCHMARKS, SYNTHETIC_CATEGORIES, TRAINING_CATEGORIES, type SyntheticCategory } from './synthetic/catalog';
+export { DEFECT_NAMES, DEFECT_TYPES, type DefectName } from './synthetic/defects';
+export { type ContactSheetOptions, contactSheet } from './synthetic/contact-sheet';

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { maskToCells } from '@iad-r1/grid';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFECT_NAMES, DEFECT_TYPES, DatasetError, generateSyntheticSet, loadMask, readSyntheticSet } from '../src/index';
+import { tempRoot } from './fixture-files';
+
+function hashTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(root, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const options = { seed: 7, size: 48, perCategory: 8 };
+let first: string;
+
+beforeAll(async () => {
+  first = tempRoot('iad-r1-synth-');
+  await generateSyntheticSet({ out: first, ...options });
+});
+
+describe('generateSyntheticSet', () => {
+  it('is byte-identical for the same seed and different for another', async () => {
+    const second = tempRoot('iad-r1-synth-');
+    await generateSyntheticSet({ out: second, ...options });
+    const a = hashTree(first);
+    expect(Object.keys(a).length).toBe(480 + 160 + 2);
+    expect(hashTree(second)).toEqual(a);
+    const other = tempRoot('iad-r1-synth-');
+    await generateSyntheticSet({ out: other, ...options, seed: 8 });
+    const b = hashTree(other);
+    const differing = Object.keys(a).filter((k) => a[k] !== b[k]);
+    expect(differing.length).toBeGreaterThan(400);
+  });
+
+  it('reads back through the MVTec reader: training categories and six held-out benchmarks', async () => {
+    const set = await readSyntheticSet(first);
+    expect(Object.keys(set.benchmarks)).toEqual(['syn-mvtec', 'syn-visa', 'syn-mpdd', 'syn-dagm', 'syn-dtd', 'syn-sdd']);
+    const trainingCategories = new Set(set.training.samples.map((s) => s.category));
+    for (const [name, benchmark] of Object.entries(set.benchmarks)) {
+      const test = benchmark.samples.filter((s) => s.split === 'test');
+      expect(test.filter((s) => s.label === 'normal').length, name).toBe(16);
+      expect(test.filter((s) => s.label === 'anomalous').length, name).toBe(16);
+      for (const s of benchmark.samples) expect(trainingCategories.has(s.category), `${name}/${s.category} held out`).toBe(false);
+    }
+    const defects = new Set([set.training, ...Object.values(set.benchmarks)].flatMap((d) => d.samples.map((s) => s.defect)).filter(Boolean));
+    expect([...defects].sort()).toEqual([...DEFECT_NAMES].sort());
+    expect(set.manifest.counts.defects).toEqual(Object.fromEntries(DEFECT_NAMES.map((d) => [d, 20])));
+  });
+
+  it('writes Expert-AD records whose location and type agree with the mask and folder on disk', async () => {
+    const set = await readSyntheticSet(first);
+    expect(set.expertAd).toHaveLength(8 * 16);
+    const anomalous = set.expertAd.filter((r) => r.label === 'anomalous');
+    expect(anomalous).toHaveLength(64);
+    for (const record of anomalous) {
+      const defect = record.source.defectCode as string;
+      expect(record.coarseType).toBe(DEFECT_TYPES[defect]);
+      expect(record.queryImage).toContain(`/test/${defect}/`);
+      const maskPath = join(first, record.queryImage.replace('/test/', '/ground_truth/').replace(/\.png$/, '_mask.png'));
+      const placement = maskToCells(await loadMask(maskPath));
+      expect(record.location?.text).toBe(placement.text);
+      expect(record.location?.cells).toEqual(placement.cells);
+      expect(record.think).toContain(record.fineType as string);
+      expect(record.think).toMatch(/Decision: .* is anomalous\.$/);
+      expect(statSync(join(first, record.referenceImage as string)).isFile()).toBe(true);
+    }
+    const normal = set.expertAd.find((r) => r.label === 'normal');
+    expect(normal?.think).toMatch(/Integrity: .* Surface: .* Structure: .* Decision: the .* is normal\.$/);
+  });
+
+  it('leaves a complete set alone, and refuses to overwrite one made with other parameters', async () => {
+    const manifest = await generateSyntheticSet({ out: first, ...options });
+    expect(manifest.seed).toBe(7);
+    await expect(generateSyntheticSet({ out: first, ...options, seed: 9 })).rejects.toThrow(DatasetError);
+    await expect(generateSyntheticSet({ out: first, ...options, seed: 9 })).rejects.toThrow(/other parameters \(seed 7/);
+  });
+});
