@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // The core entry holds only interfaces and errors; implementations are subpaths.
+  entry: { index: 'src/index.ts', 'openai/index': 'src/openai/index.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+});
