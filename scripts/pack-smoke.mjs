@@ -67,6 +67,13 @@ export function packSmoke(packages, { forbidHeavy = true } = {}) {
     const cjs = sh('node', ['-e', `console.log(Object.keys(require('${pkg}')).length)`], project);
     if (Number(esm) < 1 || esm.trim() !== cjs.trim()) throw new Error(`${pkg}: ESM exports ${esm.trim()}, CJS exports ${cjs.trim()}`);
     checks.push(`${pkg}@${manifest.version}: ESM and CJS both export ${esm.trim()} names`);
+    for (const subpath of Object.keys(manifest.exports ?? {}).filter((k) => k !== '.' && !k.endsWith('.json'))) {
+      const spec = `${pkg}${subpath.slice(1)}`;
+      const subEsm = sh('node', ['--input-type=module', '-e', `import * as m from '${spec}'; console.log(Object.keys(m).length)`], project);
+      const subCjs = sh('node', ['-e', `console.log(Object.keys(require('${spec}')).length)`], project);
+      if (Number(subEsm) < 1 || subEsm.trim() !== subCjs.trim()) throw new Error(`${spec}: ESM exports ${subEsm.trim()}, CJS exports ${subCjs.trim()}`);
+      checks.push(`${spec}: ESM and CJS both export ${subEsm.trim()} names`);
+    }
     for (const bin of Object.keys(manifest.bin ?? {})) {
       const help = sh(join(project, 'node_modules', '.bin', bin), ['--help'], project);
       if (!help.includes('Usage:')) throw new Error(`${bin} --help printed no usage`);
@@ -87,6 +94,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const light = packSmoke(packages.length > 0 ? packages : ['grid', 'cot-schema', 'rewards']);
   for (const check of light.checks) console.log(`ok  ${check}`);
   if (packages.length === 0) {
-    for (const check of packSmoke(['grid', 'cot-schema', 'datasets'], { forbidHeavy: false }).checks) console.log(`ok  ${check}`);
+    for (const check of packSmoke(['grid', 'cot-schema', 'datasets', 'models', 'eval'], { forbidHeavy: false }).checks) console.log(`ok  ${check}`);
   }
 }

@@ -16,6 +16,7 @@ export {
   loadImage,
   loadImageFloat,
   loadMask,
+  thumbnailDataUrl,
 } from './images/load-image';
 export {
   type GenerateSyntheticOptions,

@@ -123,3 +123,15 @@ export async function loadMask(path: string, options: { size?: LoadImageOptions[
 export function isEmptyMask(mask: BinaryMask): boolean {
   return mask.data.every((v) => v === 0);
 }
+
+/**
+ * A small PNG of an image as a `data:` URL, for self-contained HTML reports.
+ *
+ * @example
+ * `<img src="${await thumbnailDataUrl(sample.imagePath, 128)}">`
+ */
+export async function thumbnailDataUrl(path: string, size = 128): Promise<string> {
+  const image = await loadImage(path, { size, fit: 'pad' });
+  const png = await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
+}

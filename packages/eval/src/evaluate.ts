@@ -1,0 +1,190 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEST_PROMPTS, type TestPromptName, buildChatMessages } from '@iad-r1/cot-schema';
+import type { AnomalyDataset, AnomalySample } from '@iad-r1/datasets';
+import type { ChatMessage, VisionLanguageModel } from '@iad-r1/models';
+import type { AnswerRecord } from './answer-record';
+import { answerStyleOf, extractAnswer } from './answer-extraction';
+import { AnswersWriter, readAnswers } from './answers-file';
+import { type EvaluationSummary, summarise } from './metrics';
+import { chooseReference } from './reference-selection';
+import { writeReports } from './reports/write-reports';
+
+export interface EvaluateOptions {
+  model: VisionLanguageModel;
+  /** One or more datasets; results are grouped by each sample's `dataset`. Only `test` images are asked. */
+  datasets: readonly AnomalyDataset[];
+  /** 0: the query image alone; 1: a normal reference image first. */
+  shots: 0 | 1;
+  /** Prompt family (METHOD.md §2); default `iad-r1`. */
+  prompt?: TestPromptName;
+  /** Output folder: `answers.jsonl`, `summary.json`, `report.md`, `report.html`, `run.json`. */
+  out: string;
+  /** Images asked at once; default 4. */
+  concurrency?: number;
+  /** At most this many images per dataset, picked by a seeded hash (stable across resumes). */
+  limit?: number;
+  /** Seed for reference choice and `limit`; default 0. */
+  seed?: number;
+  /** Default 512 (the paper's test budget). Decoding is greedy. */
+  maxNewTokens?: number;
+  /** Called after each answer: done and total over the run, and the running summary. */
+  onProgress?: (progress: { done: number; total: number; summary: EvaluationSummary; answer: AnswerRecord }) => void;
+  /** Progress-independent notices (resume, dropped partial line, failures). */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Outcome of a run. */
+export interface EvaluationResult {
+  summary: EvaluationSummary;
+  answers: AnswerRecord[];
+  /** Images whose request failed after the model's retries; re-running asks them again. */
+  failures: Array<{ key: string; error: string }>;
+  /** Answers found from an earlier run of this folder. */
+  resumed: number;
+}
+
+/** Settings that must not change between a run and its resumption. */
+interface RunConfig {
+  model: string;
+  shots: 0 | 1;
+  prompt: TestPromptName;
+  seed: number;
+  maxNewTokens: number;
+  limit: number | null;
+}
+
+function keyOf(sample: AnomalySample): string {
+  return `${sample.dataset}::${sample.id}`;
+}
+
+function rank(seed: number, key: string): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The questions of a run: test images of every dataset, optionally limited per dataset. */
+export function selectQuestions(datasets: readonly AnomalyDataset[], limit: number | undefined, seed: number): Array<{ sample: AnomalySample; dataset: AnomalyDataset }> {
+  const out: Array<{ sample: AnomalySample; dataset: AnomalyDataset }> = [];
+  for (const dataset of datasets) {
+    const groups = new Map<string, AnomalySample[]>();
+    for (const s of dataset.samples) if (s.split === 'test') groups.set(s.dataset, [...(groups.get(s.dataset) ?? []), s]);
+    for (const samples of groups.values()) {
+      const chosen = limit === undefined ? samples : [...samples].sort((a, b) => rank(seed, keyOf(a)) - rank(seed, keyOf(b))).slice(0, limit);
+      for (const sample of chosen) out.push({ sample, dataset });
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs the paper's evaluation protocol (METHOD.md §6): each test image is asked with the chosen
+ * prompt, 0- or 1-shot, greedy, up to 512 new tokens; the answer is extracted (unreadable = wrong)
+ * and written to `answers.jsonl` as it arrives; `summary.json`, `report.md` and `report.html` are
+ * written at the end. Re-running with the same output folder resumes: answered images are not
+ * asked again, and nothing is duplicated.
+ *
+ * @example
+ * const { summary } = await evaluate({ model, datasets: [mvtec], shots: 0, out: 'runs/qwen-0shot' });
+ * console.log(summary.average.balancedAccuracy);
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvaluationResult> {
+  const prompt = options.prompt ?? 'iad-r1';
+  const seed = options.seed ?? 0;
+  const maxNewTokens = options.maxNewTokens ?? 512;
+  const concurrency = options.concurrency ?? 4;
+  const log = options.log ?? (() => undefined);
+  await mkdir(options.out, { recursive: true });
+
+  const config: RunConfig = { model: options.model.id, shots: options.shots, prompt, seed, maxNewTokens, limit: options.limit ?? null };
+  const configFile = join(options.out, 'run.json');
+  const previous = await readFile(configFile, 'utf8').then((t) => JSON.parse(t) as RunConfig, () => undefined);
+  if (previous) {
+    for (const field of Object.keys(config) as Array<keyof RunConfig>) {
+      if (previous[field] !== config[field]) {
+        throw new Error(`${configFile}: this folder holds a run with ${field} = ${JSON.stringify(previous[field])}, not ${JSON.stringify(config[field])}; use another --out`);
+      }
+    }
+  } else {
+    await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  }
+
+  const questions = selectQuestions(options.datasets, options.limit, seed);
+  // Fail before asking anything if a 1-shot question has no reference.
+  const references = new Map<string, string>();
+  if (options.shots === 1) for (const { sample, dataset } of questions) references.set(keyOf(sample), chooseReference(sample, dataset, seed));
+
+  const answersFile = join(options.out, 'answers.jsonl');
+  const answers = await readAnswers(answersFile, log);
+  const wanted = new Set(questions.map((q) => keyOf(q.sample)));
+  const kept = answers.filter((a) => wanted.has(a.key));
+  const done = new Set(kept.map((a) => a.key));
+  const resumed = kept.length;
+  if (resumed > 0) log(`resuming: ${resumed} of ${questions.length} images already answered in ${answersFile}`);
+  const pending = questions.filter((q) => !done.has(keyOf(q.sample)));
+  const writer = new AnswersWriter(answersFile);
+  const style = answerStyleOf(prompt);
+  const template = options.shots === 0 ? TEST_PROMPTS[prompt].zeroShot : TEST_PROMPTS[prompt].oneShot;
+  const failures: EvaluationResult['failures'] = [];
+  const collected = [...kept];
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pending.length && !options.signal?.aborted) {
+      const { sample } = pending[next++] as (typeof pending)[number];
+      const key = keyOf(sample);
+      const reference = references.get(key);
+      const messages = buildChatMessages({ template, referenceImages: reference ? [reference] : [], queryImage: sample.imagePath }) as ChatMessage[];
+      const started = Date.now();
+      try {
+        const [result] = await options.model.generate([messages], { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) });
+        const completion = result?.completions[0];
+        const response = completion?.text ?? '';
+        const answer = extractAnswer(response, style) ?? null;
+        const record: AnswerRecord = {
+          key,
+          dataset: sample.dataset,
+          category: sample.category,
+          image: sample.imagePath,
+          label: sample.label,
+          references: reference ? [reference] : [],
+          response,
+          answer,
+          correct: answer !== null && (answer === 'yes') === (sample.label === 'anomalous'),
+          ...(completion?.finishReason ? { finishReason: completion.finishReason } : {}),
+          ms: Date.now() - started,
+        };
+        await writer.append(record);
+        collected.push(record);
+        options.onProgress?.({ done: collected.length, total: questions.length, summary: summarise(collected), answer: record });
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        failures.push({ key, error: (error as Error).message });
+        log(`${sample.imagePath}: request failed (${(error as Error).message}); re-run to ask it again`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, pending.length)) }, worker));
+  await writer.flush();
+
+  const summary = summarise(collected);
+  await writeReports(options.out, { summary, answers: collected, config, failures: failures.length });
+  return { summary, answers: collected, failures, resumed };
+}
+
+/**
+ * Rebuilds `summary.json`, `report.md` and `report.html` from an `answers.jsonl`.
+ *
+ * @example
+ * await rescore('runs/qwen-0shot/answers.jsonl', 'runs/qwen-0shot');
+ */
+export async function rescore(answersFile: string, out: string): Promise<EvaluationSummary> {
+  const answers = await readAnswers(answersFile);
+  const summary = summarise(answers);
+  const config = await readFile(join(out, 'run.json'), 'utf8').then((t) => JSON.parse(t) as RunConfig, () => undefined);
+  await mkdir(out, { recursive: true });
+  await writeReports(out, { summary, answers, config, failures: 0 });
+  return summary;
+}

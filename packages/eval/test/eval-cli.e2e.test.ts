@@ -1,0 +1,258 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type AnomalySample, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+// The fake model's behaviour, a pure function of the query image: some answers unreadable,
+// about a quarter wrong, the rest right. The test computes the expected metrics from it.
+type Reply = 'right' | 'wrong' | 'unreadable';
+function policy(hash: string): Reply {
+  const h = Number.parseInt(hash.slice(0, 8), 16);
+  if (h % 7 === 0) return 'unreadable';
+  return h % 4 === 0 ? 'wrong' : 'right';
+}
+
+let root: string;
+let server: Server;
+let baseUrl: string;
+const labelByHash = new Map<string, { sample: AnomalySample; hash: string }>();
+const normalTrainByCategory = new Map<string, Set<string>>();
+const served = new Map<string, number>(); // query hash → successful answers
+const failedOnce = new Set<string>();
+const requests: Array<{ images: string[]; body: Record<string, unknown> }> = [];
+let testSamples: AnomalySample[] = [];
+
+beforeAll(async () => {
+  root = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-e2e-')), 'synthetic');
+  await generateSyntheticSet({ out: root, seed: 5, size: 32, perCategory: 2 });
+  const set = await readSyntheticSet(root);
+  for (const dataset of Object.values(set.benchmarks)) {
+    for (const s of dataset.samples) {
+      const hash = sha(readFileSync(s.imagePath));
+      if (s.split === 'test') {
+        labelByHash.set(hash, { sample: s, hash });
+        testSamples.push(s);
+      } else {
+        normalTrainByCategory.set(s.category, (normalTrainByCategory.get(s.category) ?? new Set()).add(hash));
+      }
+    }
+  }
+  testSamples = testSamples.sort((a, b) => a.id.localeCompare(b.id));
+
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw) as { model: string; messages: Array<{ role: string; content: Array<{ type: string; image_url?: { url: string } }> }> };
+      const images = body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((p) => p.type === 'image_url').map((p) => sha(Buffer.from((p.image_url?.url as string).split(',')[1] as string, 'base64')));
+      requests.push({ images, body: body as unknown as Record<string, unknown> });
+      const query = images[images.length - 1] as string;
+      const known = labelByHash.get(query);
+      const send = (status: number, payload: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (!known) return send(400, { error: 'unknown image' });
+      // A transient failure the first time for some images: the client must retry.
+      if (Number.parseInt(query.slice(8, 16), 16) % 5 === 0 && !failedOnce.has(query)) {
+        failedOnce.add(query);
+        return send(503, { error: 'warming up' });
+      }
+      const reply = policy(query);
+      const truth = known.sample.label === 'anomalous';
+      const sayYes = reply === 'right' ? truth : !truth;
+      const text = reply === 'unreadable' ? 'I cannot tell from this picture.' : `<think>Comparing regions.</think>${sayYes ? '<location>center</location><type>scratch</type><answer>Yes</answer>' : '<answer>No</answer>'}`;
+      setTimeout(() => {
+        served.set(query, (served.get(query) ?? 0) + 1);
+        send(200, { choices: [{ message: { role: 'assistant', content: text }, finish_reason: 'stop' }] });
+      }, 15);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+// Expected metrics, computed here from the policy and the labels on disk.
+function expectedBalancedAccuracy(samples: AnomalySample[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const dataset of new Set(samples.map((s) => s.dataset))) {
+    const rows = samples.filter((s) => s.dataset === dataset);
+    const rate = (label: string): number => {
+      const of = rows.filter((s) => s.label === label);
+      return (of.filter((s) => policy(sha(readFileSync(s.imagePath))) === 'right').length / of.length) * 100;
+    };
+    out[dataset] = (rate('normal') + rate('anomalous')) / 2;
+  }
+  return out;
+}
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+}
+
+const baseArgs = (out: string, extra: string[] = []): string[] => [cli, 'run', '--dataset', 'synthetic', '--root', root, '--model', 'openai:fake-vlm', '--base-url', baseUrl, '--out', out, '--concurrency', '2', ...extra];
+
+describe('iad-r1-eval run against an OpenAI-compatible server', () => {
+  it('0-shot on the six synthetic benchmarks: killed midway, resumed, no duplicates, metrics as computed independently', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'zero');
+    const answers = join(out, 'answers.jsonl');
+    const child: ChildProcess = spawn('node', baseArgs(out), { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (lines(answers).length >= 12) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.once('exit', () => {
+        clearInterval(timer);
+        reject(new Error('run finished before it could be killed'));
+      });
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const before = lines(answers).length;
+    expect(before).toBeGreaterThanOrEqual(12);
+    expect(before).toBeLessThan(testSamples.length);
+
+    const resumed = await run('node', baseArgs(out));
+    expect(resumed.stdout).toContain('| openai:fake-vlm | 0-shot |');
+    const all = lines(answers).map((l) => JSON.parse(l) as { key: string; answer: string | null });
+    expect(all).toHaveLength(testSamples.length);
+    expect(new Set(all.map((a) => a.key)).size).toBe(testSamples.length);
+    // Each image answered once, except those in flight when the run was killed (at most the concurrency).
+    const repeated = [...served.values()].filter((n) => n > 1).length;
+    expect(repeated).toBeLessThanOrEqual(2);
+    expect(failedOnce.size).toBeGreaterThan(0);
+
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { datasets: Record<string, { balancedAccuracy: number; unparsed: number; n: number }>; average: { balancedAccuracy: number } };
+    const expected = expectedBalancedAccuracy(testSamples);
+    expect(Object.keys(summary.datasets).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, value] of Object.entries(expected)) expect(summary.datasets[name]?.balancedAccuracy, name).toBeCloseTo(value, 9);
+    const mean = Object.values(expected).reduce((a, b) => a + b, 0) / Object.values(expected).length;
+    expect(summary.average.balancedAccuracy).toBeCloseTo(mean, 9);
+    const unreadable = testSamples.filter((s) => policy(sha(readFileSync(s.imagePath))) === 'unreadable').length;
+    expect(Object.values(summary.datasets).reduce((n, d) => n + d.unparsed, 0)).toBe(unreadable);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\| Model \| Setting \| syn-dagm \| syn-dtd \| syn-mpdd \| syn-mvtec \| syn-sdd \| syn-visa \| Average \|/);
+    // Every request asked greedily with the paper's budget.
+    expect(requests.every((r) => r.body.temperature === 0 && r.body.max_tokens === 512 && r.body.model === 'fake-vlm')).toBe(true);
+  });
+
+  it('1-shot sends a normal image of the same category first, never the query', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'one');
+    requests.length = 0;
+    await run('node', baseArgs(out, ['--shots', '1', '--prompt', 'base']));
+    expect(requests.length).toBeGreaterThanOrEqual(testSamples.length);
+    for (const r of requests) {
+      expect(r.images).toHaveLength(2);
+      const query = labelByHash.get(r.images[1] as string);
+      expect(normalTrainByCategory.get(query?.sample.category as string)?.has(r.images[0] as string)).toBe(true);
+      const text = JSON.stringify(r.body.messages);
+      expect(text).toContain('Following is 1 image of normal sample');
+      expect(text).toContain('Please answer by yes or no.');
+    }
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.shots).toBe(1);
+    expect(summary.prompt).toBe('base');
+  });
+
+  it('reads MMAD-style manifests, and stops 1-shot clearly when their template lists are empty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-eval-mmad-'));
+    const picked = testSamples.filter((s) => s.dataset === 'syn-mvtec');
+    const reference = [...(await readSyntheticSet(root)).benchmarks['syn-mvtec']?.normalReferences.washer ?? []][0] as string;
+    const manifest = (templates: boolean) =>
+      Object.fromEntries(
+        picked.map((s) => [
+          relative(root, s.imagePath),
+          {
+            conversation: [{ Question: 'Is there any defect in the object?', Answer: s.label === 'anomalous' ? 'A' : 'B', Options: { A: 'Yes.', B: 'No.' }, type: 'Anomaly Detection' }],
+            similar_templates: templates ? [relative(root, reference)] : [],
+            random_templates: [],
+          },
+        ]),
+      );
+    writeFileSync(join(dir, 'with.json'), JSON.stringify(manifest(true)));
+    writeFileSync(join(dir, 'without.json'), JSON.stringify(manifest(false)));
+    const args = (file: string, out: string, shots: string) => [cli, 'run', '--dataset', 'mmad', '--root', root, '--manifest', join(dir, file), '--model', 'openai:fake-vlm', '--base-url', baseUrl, '--shots', shots, '--out', join(dir, out)];
+
+    await run('node', args('without.json', 'zero', '0'));
+    const zero = JSON.parse(readFileSync(join(dir, 'zero', 'summary.json'), 'utf8'));
+    // MMAD groups by the first path segment.
+    expect(Object.keys(zero.datasets)).toEqual(['benchmarks']);
+    expect(zero.datasets.benchmarks.n).toBe(picked.length);
+    const relabelled = picked.map((s) => ({ ...s, dataset: 'benchmarks' }));
+    expect(zero.datasets.benchmarks.balancedAccuracy).toBeCloseTo(expectedBalancedAccuracy(relabelled).benchmarks as number, 9);
+
+    await run('node', args('with.json', 'one', '1'));
+    expect(JSON.parse(readFileSync(join(dir, 'one', 'summary.json'), 'utf8')).datasets.benchmarks.n).toBe(picked.length);
+
+    const failed = await run('node', args('without.json', 'bad', '1')).catch((e: { code: number; stderr: string }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    expect((failed as { stderr: string }).stderr).toMatch(/1-shot needs a reference image, but this entry's template list is empty/);
+  });
+
+  it('rescores from answers.jsonl, and refuses to mix settings in one folder', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'r');
+    await run('node', baseArgs(out, ['--limit', '3']));
+    expect(lines(join(out, 'answers.jsonl'))).toHaveLength(18);
+    const scored = await run('node', [cli, 'score', '--answers', join(out, 'answers.jsonl'), '--out', join(out, 'again')]);
+    const original = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(JSON.parse(scored.stdout).balancedAccuracy).toBeCloseTo(original.average.balancedAccuracy, 9);
+    const clash = await run('node', baseArgs(out, ['--limit', '3', '--shots', '1'])).catch((e: { code: number; stderr: string }) => e);
+    expect((clash as { stderr: string }).stderr).toMatch(/holds a run with shots = 0, not 1/);
+  });
+});
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(chromiumPath);
+if (!haveBrowser && process.env.IAD_R1_REQUIRE_BROWSER === '1') throw new Error(`IAD_R1_REQUIRE_BROWSER=1 but no Chromium at ${chromiumPath}`);
+
+describe.skipIf(!haveBrowser)('report.html in headless Chromium', () => {
+  it('renders without console errors, with charts, tables and the gallery', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-html-')), 'run');
+    await run('node', baseArgs(out));
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+      await page.goto(`file://${join(out, 'report.html')}`);
+      expect(problems).toEqual([]);
+      expect(await page.locator('svg').count()).toBe(7);
+      expect(await page.locator('section table').count()).toBe(6);
+      const cards = await page.locator('article.card img').count();
+      expect(cards).toBeGreaterThan(0);
+      expect(await page.locator('article.card img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(128);
+      const shot = join(out, 'report.png');
+      await page.screenshot({ path: shot, fullPage: false });
+      expect(readFileSync(shot).length).toBeGreaterThan(10_000);
+      // Maintainers refresh the README screenshot with IAD_R1_REPORT_SCREENSHOT=packages/eval/docs/report.png.
+      if (process.env.IAD_R1_REPORT_SCREENSHOT) await page.screenshot({ path: process.env.IAD_R1_REPORT_SCREENSHOT, fullPage: false });
+    } finally {
+      await browser.close();
+    }
+  });
+});
