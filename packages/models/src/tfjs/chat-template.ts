@@ -1,0 +1,50 @@
+import type { ChatMessage, ImageInput } from '../chat';
+import type { BpeTokenizer } from './bpe-tokenizer';
+
+/** A rendered prompt: token ids with image placeholder spans, and the images in order. */
+export interface RenderedPrompt {
+  ids: number[];
+  /** Start position of each image's span of `<image>` tokens, in `ids`. */
+  imageStarts: number[];
+  images: ImageInput[];
+}
+
+const ROLE_TOKEN = { system: '<|system|>', user: '<|user|>', assistant: '<|assistant|>' } as const;
+
+/**
+ * The chat template of TinyVLM: `<bos>`, then each message as its role token and content (an image
+ * becomes `patches` `<image>` tokens at its place), then `<|assistant|>` to start the answer.
+ * A final assistant message, if present, is not rendered: it is the completion being trained on.
+ *
+ * @example
+ * renderChat([{ role: 'user', content: [{ type: 'image', image: 'q.png' }, { type: 'text', text: 'Any defect?' }] }], tokenizer, 16);
+ */
+export function renderChat(messages: readonly ChatMessage[], tokenizer: BpeTokenizer, patches: number): RenderedPrompt {
+  const ids = [tokenizer.special('<bos>')];
+  const imageStarts: number[] = [];
+  const images: ImageInput[] = [];
+  const last = messages[messages.length - 1];
+  const prompt = last?.role === 'assistant' ? messages.slice(0, -1) : messages;
+  for (const message of prompt) {
+    ids.push(tokenizer.special(ROLE_TOKEN[message.role]));
+    const parts = typeof message.content === 'string' ? [{ type: 'text' as const, text: message.content }] : message.content;
+    for (const part of parts) {
+      if (part.type === 'text') {
+        ids.push(...tokenizer.encode(part.text));
+      } else {
+        imageStarts.push(ids.length);
+        images.push(part.image);
+        for (let i = 0; i < patches; i++) ids.push(tokenizer.special('<image>'));
+      }
+    }
+  }
+  ids.push(tokenizer.special('<|assistant|>'));
+  return { ids, imageStarts, images };
+}
+
+/** The text of a final assistant message, or undefined. */
+export function completionOf(messages: readonly ChatMessage[]): string | undefined {
+  const last = messages[messages.length - 1];
+  if (last?.role !== 'assistant') return undefined;
+  return typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** Sizes of a TinyVLM. Defaults train on a laptop CPU in minutes. */
+export const tinyVlmConfigSchema = z.object({
+  /** Input images are resized to imageSize × imageSize RGB. */
+  imageSize: z.number().int().positive().default(32),
+  /** Side of a square patch; imageSize must be a multiple of it. */
+  patchSize: z.number().int().positive().default(8),
+  visionWidth: z.number().int().positive().default(64),
+  visionLayers: z.number().int().nonnegative().default(1),
+  visionHeads: z.number().int().positive().default(4),
+  width: z.number().int().positive().default(128),
+  layers: z.number().int().positive().default(2),
+  heads: z.number().int().positive().default(4),
+  mlp: z.number().int().positive().default(512),
+  vocabSize: z.number().int().positive(),
+  /** Longest sequence (prompt, image tokens and completion) the position table covers. */
+  maxSequence: z.number().int().positive().default(256),
+  /** Share the token embedding with the output head. */
+  tiedOutput: z.boolean().default(true),
+});
+export type TinyVlmConfig = z.output<typeof tinyVlmConfigSchema>;
+export type TinyVlmConfigInput = z.input<typeof tinyVlmConfigSchema>;
+
+/** Image tokens per image: (imageSize / patchSize)². */
+export function patchesPerImage(config: TinyVlmConfig): number {
+  return (config.imageSize / config.patchSize) ** 2;
+}

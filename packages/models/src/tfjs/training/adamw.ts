@@ -1,0 +1,125 @@
+import { type NamedTensor } from '../safetensors';
+import { type Tensor, type Variable, tf } from '../tf';
+
+export interface AdamWOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Decoupled weight decay (AdamW); default 0.1, the paper's PA-SFT value. */
+  weightDecay?: number;
+  /** Names of variables that get no weight decay; default: biases, norms and embeddings of positions. */
+  noDecay?: (name: string) => boolean;
+}
+
+let optimizers = 0;
+
+const defaultNoDecay = (name: string): boolean => /(_b|\.b|\.g|position)$/.test(name) || /\.ln\d?\./.test(name);
+
+/**
+ * AdamW (Loshchilov & Hutter): Adam moments with weight decay applied to the weights directly,
+ * not through the gradient. The learning rate is passed per step so any schedule can drive it.
+ * Its state saves to and loads from named tensors, so a checkpoint resumes exactly.
+ *
+ * @example
+ * const optimizer = new AdamW(model.namedVariables(), { weightDecay: 0.1 });
+ * optimizer.step(grads, 2e-5);
+ */
+export class AdamW {
+  private readonly m: Variable[];
+  private readonly v: Variable[];
+  private readonly decay: boolean[];
+  private readonly names: string[];
+  /** Optimiser steps taken so far. */
+  step_ = 0;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+  private readonly weightDecay: number;
+
+  constructor(
+    private readonly variables: ReadonlyArray<readonly [string, Variable]>,
+    options: AdamWOptions = {},
+  ) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0.1;
+    const noDecay = options.noDecay ?? defaultNoDecay;
+    const id = ++optimizers;
+    this.names = variables.map(([name]) => name);
+    this.m = variables.map(([name, v]) => tf.variable(tf.zerosLike(v), false, `adamw${id}/m/${name}`));
+    this.v = variables.map(([name, v]) => tf.variable(tf.zerosLike(v), false, `adamw${id}/v/${name}`));
+    this.decay = variables.map(([name]) => !noDecay(name));
+  }
+
+  /** Applies one update with gradients in the same order as the variables. */
+  step(grads: readonly Tensor[], learningRate: number): void {
+    this.step_++;
+    const t = this.step_;
+    const correction1 = 1 - this.beta1 ** t;
+    const correction2 = 1 - this.beta2 ** t;
+    tf.tidy(() => {
+      this.variables.forEach(([, variable], i) => {
+        const g = grads[i] as Tensor;
+        const m = this.m[i] as Variable;
+        const v = this.v[i] as Variable;
+        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
+        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
+        const decayed = this.decay[i] && this.weightDecay > 0 ? tf.mul(variable, 1 - learningRate * this.weightDecay) : variable;
+        variable.assign(tf.sub(decayed, tf.mul(update, learningRate)));
+      });
+    });
+  }
+
+  /** Moments and step count as named tensors (for checkpoints). */
+  async state(): Promise<{ step: number; tensors: NamedTensor[] }> {
+    const tensors: NamedTensor[] = [];
+    for (const [kind, list] of [['m', this.m], ['v', this.v]] as const) {
+      for (const [i, t] of list.entries()) tensors.push({ name: `${kind}/${this.names[i]}`, shape: t.shape, data: (await t.data()) as Float32Array });
+    }
+    return { step: this.step_, tensors };
+  }
+
+  /** Restores what `state` returned. */
+  load(step: number, tensors: ReadonlyMap<string, NamedTensor>): void {
+    for (const [kind, list] of [['m', this.m], ['v', this.v]] as const) {
+      for (const [i, t] of list.entries()) {
+        const name = `${kind}/${this.names[i]}`;
+        const stored = tensors.get(name);
+        if (!stored) throw new Error(`optimizer state lacks ${name}`);
+        t.assign(tf.tensor(stored.data, stored.shape));
+      }
+    }
+    this.step_ = step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m, ...this.v]) t.dispose();
+  }
+}
+
+/**
+ * Learning rate at a step: linear warm-up to `peak` over `warmupSteps`, then cosine decay to
+ * `minRatio`·peak at `totalSteps` (METHOD.md §5: cosine with 100 warm-up steps at paper scale).
+ *
+ * @example
+ * cosineWithWarmup(0, { peak: 2e-5, warmupSteps: 100, totalSteps: 1000 }); // 2e-7
+ */
+export function cosineWithWarmup(step: number, options: { peak: number; warmupSteps: number; totalSteps: number; minRatio?: number }): number {
+  const { peak, warmupSteps, totalSteps } = options;
+  const minRatio = options.minRatio ?? 0;
+  if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;
+  const progress = Math.min(1, (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
+  return peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm`; returns the new gradients (the
+ * caller disposes the old ones) and the norm before clipping.
+ */
+export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number): { grads: Tensor[]; norm: number } {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number);
+  const scale = Number.isFinite(norm) && norm > maxNorm ? maxNorm / norm : 1;
+  return { grads: grads.map((g) => tf.mul(g, scale)), norm };
+}

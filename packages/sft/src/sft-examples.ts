@@ -1,0 +1,84 @@
+import { isAbsolute, join } from 'node:path';
+import {
+  DEFAULT_QUESTION,
+  type ExpertAdRecord,
+  type PaSftRecord,
+  type TypeLevel,
+  assistantTarget,
+  scGrpoTrainingPrompt,
+} from '@iad-r1/cot-schema';
+import type { ChatMessage, ChatContentPart } from '@iad-r1/models';
+import type { TrainingExample } from '@iad-r1/models/tfjs';
+
+/** The paper's PA-SFT ablations (METHOD.md §5). */
+export interface SftDataOptions {
+  /** Folder image paths are relative to (absolute paths are kept). */
+  imagesRoot?: string;
+  /** `cot` (default) or `answer-only` ("Original": no think, location or type). */
+  target?: 'cot' | 'answer-only';
+  /** Coarse (default) or fine type labels in `<type>`. */
+  typeLevel?: TypeLevel;
+  /** Keep this share of the records (0, 1], picked with the seed: the 20/40/60/80/100 % ablation. */
+  fraction?: number;
+  /** 0 (default): query only; 1: reference then query, for records that have a reference. */
+  shots?: 0 | 1;
+  seed?: number;
+}
+
+function resolve(path: string, root: string | undefined): string {
+  return root && !isAbsolute(path) ? join(root, path) : path;
+}
+
+function subset<T>(items: readonly T[], fraction: number, seed: number): T[] {
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
+  if (fraction === 1) return [...items];
+  const keyed = items.map((item, i) => {
+    let h = 0x811c9dc5 ^ seed;
+    for (const c of String(i)) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    return { item, h, i };
+  });
+  const keep = Math.max(1, Math.round(items.length * fraction));
+  return keyed.sort((a, b) => a.h - b.h).slice(0, keep).sort((a, b) => a.i - b.i).map((k) => k.item);
+}
+
+/**
+ * Training examples from canonical Expert-AD records: the prompt the model will see at test time
+ * (image(s), then the question; 1-shot uses the SC-GRPO one-shot prompt) and the tagged answer.
+ *
+ * @example
+ * const examples = examplesFromExpertAd(records, { imagesRoot: 'data/synthetic', target: 'cot' });
+ */
+export function examplesFromExpertAd(records: readonly ExpertAdRecord[], options: SftDataOptions = {}): TrainingExample[] {
+  const shots = options.shots ?? 0;
+  return subset(records, options.fraction ?? 1, options.seed ?? 0).map((record) => {
+    const images: ChatContentPart[] = [];
+    let text = DEFAULT_QUESTION;
+    if (shots === 1 && record.referenceImage) {
+      images.push({ type: 'image', image: resolve(record.referenceImage, options.imagesRoot) });
+      text = scGrpoTrainingPrompt(1);
+    }
+    images.push({ type: 'image', image: resolve(record.queryImage, options.imagesRoot) });
+    const messages: ChatMessage[] = [{ role: 'user', content: [...images, { type: 'text', text }] }];
+    return { messages, completion: assistantTarget(record, { target: options.target ?? 'cot', typeLevel: options.typeLevel ?? 'coarse' }) };
+  });
+}
+
+/**
+ * Training examples from LLaMA-Factory sharegpt PA-SFT records: `<image>` markers become the
+ * record's images in order; the last assistant turn is the target.
+ */
+export function examplesFromPaSft(records: readonly PaSftRecord[], options: Pick<SftDataOptions, 'imagesRoot' | 'fraction' | 'seed'> = {}): TrainingExample[] {
+  return subset(records, options.fraction ?? 1, options.seed ?? 0).map((record) => {
+    const images = (typeof record.images === 'string' ? [record.images] : record.images).map((p) => resolve(p, options.imagesRoot));
+    let next = 0;
+    const messages: ChatMessage[] = record.messages.slice(0, -1).map((m) => {
+      const content: ChatContentPart[] = [];
+      m.content.split(/(<image>)/).forEach((piece) => {
+        if (piece === '<image>') content.push({ type: 'image', image: images[next++] as string });
+        else if (piece.trim() !== '') content.push({ type: 'text', text: piece.replace(/^\n+|\n+$/g, '') });
+      });
+      return { role: m.role, content };
+    });
+    return { messages, completion: record.messages[record.messages.length - 1]?.content ?? '' };
+  });
+}

@@ -1,0 +1,239 @@
+import { appendFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AdamW, type TinyVLM, type TrainingExample, clipByGlobalNorm, cosineWithWarmup, encodeSafetensors, readSafetensors, tf } from '@iad-r1/models/tfjs';
+import { NonFiniteLossError } from './non-finite-loss-error';
+
+export interface SftOptions {
+  model: TinyVLM;
+  examples: readonly TrainingExample[];
+  /** Output folder: `metrics.jsonl`, `checkpoints/step-NNNNNN/`, `checkpoints/latest.json`. */
+  out: string;
+  epochs?: number;
+  /** Stop after this many optimiser steps in all (default: epochs × steps per epoch). */
+  maxSteps?: number;
+  /** Examples per micro-batch; default 8. */
+  batchSize?: number;
+  /** Micro-batches per optimiser step; default 1. */
+  gradientAccumulation?: number;
+  /** Peak learning rate; default 2e-5 (the paper's, for billion-parameter models; TinyVLM wants ~3e-3). */
+  learningRate?: number;
+  /** Linear warm-up steps before the cosine decay; default min(100, 10 % of the run). */
+  warmupSteps?: number;
+  /** AdamW decoupled weight decay; default 0.1. */
+  weightDecay?: number;
+  /** Clip the global gradient norm to this; default 1. */
+  maxGradNorm?: number;
+  /** Seed of the data order; default 0. */
+  seed?: number;
+  /** Write a checkpoint every N steps (and at the end); default 0 = only at the end. */
+  checkpointEvery?: number;
+  /** Checkpoints kept on disk; default 2. */
+  keepCheckpoints?: number;
+  /** Continue from the latest checkpoint in `out` when there is one; default true. */
+  resume?: boolean;
+  onStep?: (metrics: SftStepMetrics) => void;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** One line of `metrics.jsonl`. */
+export interface SftStepMetrics {
+  step: number;
+  epoch: number;
+  totalSteps: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  tokens: number;
+  tokensPerSecond: number;
+  seconds: number;
+}
+
+export interface SftResult {
+  steps: number;
+  resumedFrom: number;
+  finalLoss: number;
+  losses: number[];
+  checkpoint: string | undefined;
+}
+
+interface TrainerState {
+  step: number;
+  seed: number;
+  batchSize: number;
+  gradientAccumulation: number;
+  examples: number;
+  totalSteps: number;
+}
+
+function permutation(n: number, seed: number, epoch: number): number[] {
+  let state = (seed * 2654435761 + epoch * 40503 + 1) >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
+async function writeAtomic(path: string, content: string | Buffer): Promise<void> {
+  await writeFile(`${path}.tmp`, content);
+  await rename(`${path}.tmp`, path);
+}
+
+const stepDir = (step: number): string => `step-${String(step).padStart(6, '0')}`;
+
+async function saveCheckpoint(out: string, model: TinyVLM, optimizer: AdamW, state: TrainerState, keep: number): Promise<string> {
+  const root = join(out, 'checkpoints');
+  const name = stepDir(state.step);
+  const temporary = join(root, `.tmp-${name}`);
+  await rm(temporary, { recursive: true, force: true });
+  await model.save(temporary);
+  const optimizerState = await optimizer.state();
+  await writeFile(join(temporary, 'optimizer.safetensors'), encodeSafetensors(optimizerState.tensors, { step: String(optimizerState.step) }));
+  await writeFile(join(temporary, 'trainer.json'), `${JSON.stringify(state, null, 2)}\n`);
+  await rm(join(root, name), { recursive: true, force: true });
+  await rename(temporary, join(root, name));
+  await writeAtomic(join(root, 'latest.json'), `${JSON.stringify({ step: state.step, dir: name })}\n`);
+  const all = (await readdir(root)).filter((d) => /^step-\d+$/.test(d)).sort();
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(join(root, old), { recursive: true, force: true });
+  return join(root, name);
+}
+
+/**
+ * PA-SFT (METHOD.md §5): teacher-forced cross-entropy on the assistant tokens only, AdamW with
+ * decoupled weight decay, linear warm-up then cosine decay, global-norm clipping, gradient
+ * accumulation, padded batches, epochs in a seeded order. Every step appends to `metrics.jsonl`;
+ * checkpoints (weights, tokenizer, optimiser moments, step) are written atomically, and a new run
+ * on the same `out` continues from the latest one at the same step with the same data order.
+ * A NaN or infinite loss stops with a `NonFiniteLossError` naming the step.
+ *
+ * @example
+ * await trainSft({ model, examples, out: 'runs/pa-sft', epochs: 2, batchSize: 8, learningRate: 3e-3, checkpointEvery: 50 });
+ */
+export async function trainSft(options: SftOptions): Promise<SftResult> {
+  const { model, examples, out } = options;
+  const batchSize = options.batchSize ?? 8;
+  const accumulation = options.gradientAccumulation ?? 1;
+  const seed = options.seed ?? 0;
+  const log = options.log ?? (() => undefined);
+  if (examples.length === 0) throw new RangeError('no training examples');
+  const perStep = batchSize * accumulation;
+  const stepsPerEpoch = Math.ceil(examples.length / perStep);
+  const totalSteps = options.maxSteps ?? (options.epochs ?? 1) * stepsPerEpoch;
+  const warmupSteps = options.warmupSteps ?? Math.min(100, Math.floor(totalSteps * 0.1));
+  const peak = options.learningRate ?? 2e-5;
+  await mkdir(join(out, 'checkpoints'), { recursive: true });
+
+  const variables = model.namedVariables();
+  const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
+  const state: TrainerState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps };
+  const metricsFile = join(out, 'metrics.jsonl');
+
+  if (options.resume !== false) {
+    const latest = await readFile(join(out, 'checkpoints', 'latest.json'), 'utf8').then((t) => JSON.parse(t) as { step: number; dir: string }, () => undefined);
+    if (latest) {
+      const dir = join(out, 'checkpoints', latest.dir);
+      const saved = JSON.parse(await readFile(join(dir, 'trainer.json'), 'utf8')) as TrainerState;
+      for (const key of ['seed', 'batchSize', 'gradientAccumulation', 'examples'] as const) {
+        if (saved[key] !== state[key]) throw new Error(`${dir}: checkpoint was made with ${key} = ${saved[key]}, this run has ${state[key]}; use another out folder or resume: false`);
+      }
+      const { tensors } = await readSafetensors(join(dir, 'model.safetensors'));
+      for (const [name, variable] of variables) {
+        const stored = tensors.get(name);
+        if (!stored) throw new Error(`${dir}/model.safetensors: missing ${name}`);
+        variable.assign(tf.tensor(stored.data, stored.shape));
+      }
+      const optimizerState = await readSafetensors(join(dir, 'optimizer.safetensors'));
+      optimizer.load(Number(optimizerState.metadata.step), optimizerState.tensors);
+      state.step = saved.step;
+      // Steps logged after the checkpoint will be redone: drop them so nothing is duplicated.
+      const kept = (await readFile(metricsFile, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => l.trim() !== '' && (JSON.parse(l) as SftStepMetrics).step <= saved.step);
+      await writeAtomic(metricsFile, kept.map((l) => `${l}\n`).join(''));
+      log(`resuming from ${dir} at step ${saved.step}`);
+    }
+  }
+  const resumedFrom = state.step;
+  const losses: number[] = [];
+  let checkpoint: string | undefined;
+  const started = Date.now();
+  const grads = variables.map(([, v]) => v);
+
+  try {
+    while (state.step < totalSteps) {
+      if (options.signal?.aborted) break;
+      const epoch = Math.floor(state.step / stepsPerEpoch);
+      const order = permutation(examples.length, seed, epoch);
+      const inEpoch = state.step % stepsPerEpoch;
+      const stepStart = Date.now();
+      let accumulated: tf.Tensor[] | undefined;
+      let lossSum = 0;
+      let tokens = 0;
+      let micro = 0;
+      for (let k = 0; k < accumulation; k++) {
+        const from = (inEpoch * accumulation + k) * batchSize;
+        const indices = order.slice(from, from + batchSize);
+        if (indices.length === 0) break;
+        const batch = await model.prepareTrainingBatch(indices.map((i) => examples[i] as TrainingExample));
+        tokens += batch.valid.reduce((a, b) => a + b, 0);
+        const { value, grads: g } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, grads);
+        const loss = (await value.data())[0] as number;
+        value.dispose();
+        lossSum += loss;
+        micro++;
+        const ordered = variables.map(([, v]) => g[v.name] as tf.Tensor);
+        if (!accumulated) accumulated = ordered;
+        else {
+          const summed = accumulated.map((a, i) => tf.add(a, ordered[i] as tf.Tensor));
+          for (const t of [...accumulated, ...ordered]) t.dispose();
+          accumulated = summed;
+        }
+      }
+      const loss = lossSum / Math.max(1, micro);
+      if (!Number.isFinite(loss)) {
+        for (const t of accumulated ?? []) t.dispose();
+        throw new NonFiniteLossError(state.step + 1, loss);
+      }
+      const averaged = (accumulated ?? []).map((g) => tf.div(g, micro));
+      for (const t of accumulated ?? []) t.dispose();
+      const { grads: clipped, norm } = clipByGlobalNorm(averaged, options.maxGradNorm ?? 1);
+      for (const t of averaged) t.dispose();
+      const learningRate = cosineWithWarmup(state.step, { peak, warmupSteps, totalSteps });
+      optimizer.step(clipped, learningRate);
+      for (const t of clipped) t.dispose();
+      state.step++;
+      losses.push(loss);
+      const seconds = (Date.now() - stepStart) / 1000;
+      const metrics: SftStepMetrics = {
+        step: state.step,
+        epoch,
+        totalSteps,
+        loss,
+        learningRate,
+        gradNorm: norm,
+        tokens,
+        tokensPerSecond: tokens / Math.max(1e-6, seconds),
+        seconds: (Date.now() - started) / 1000,
+      };
+      await appendFile(metricsFile, `${JSON.stringify(metrics)}\n`);
+      options.onStep?.(metrics);
+      const every = options.checkpointEvery ?? 0;
+      if (every > 0 && state.step % every === 0 && state.step < totalSteps) {
+        checkpoint = await saveCheckpoint(out, model, optimizer, state, options.keepCheckpoints ?? 2);
+      }
+    }
+    if (state.step > resumedFrom || !checkpoint) checkpoint = await saveCheckpoint(out, model, optimizer, state, options.keepCheckpoints ?? 2);
+  } finally {
+    optimizer.dispose();
+  }
+  return { steps: state.step, resumedFrom, finalLoss: losses[losses.length - 1] ?? Number.NaN, losses, checkpoint };
+}
