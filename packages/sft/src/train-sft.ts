@@ -149,7 +149,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       for (const [name, variable] of variables) {
         const stored = tensors.get(name);
         if (!stored) throw new Error(`${dir}/model.safetensors: missing ${name}`);
-        variable.assign(tf.tensor(stored.data, stored.shape));
+        tf.tidy(() => variable.assign(tf.tensor(stored.data, stored.shape)));
       }
       const optimizerState = await readSafetensors(join(dir, 'optimizer.safetensors'));
       optimizer.load(Number(optimizerState.metadata.step), optimizerState.tensors);
@@ -190,7 +190,8 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
         value.dispose();
         lossSum += loss;
         micro++;
-        const ordered = variables.map(([, v]) => g[v.name] as tf.Tensor);
+        // A variable the batch did not touch (the vision tower on text-only data) has no gradient.
+        const ordered = variables.map(([, v]) => g[v.name] ?? tf.zerosLike(v));
         if (!accumulated) accumulated = ordered;
         else {
           const summed = accumulated.map((a, i) => tf.add(a, ordered[i] as tf.Tensor));

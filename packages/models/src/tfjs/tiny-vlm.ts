@@ -521,7 +521,7 @@ export class TinyVLM implements VisionLanguageModel {
       const stored = tensors.get(name);
       if (!stored) throw new Error(`${join(dir, 'model.safetensors')}: missing tensor ${name}`);
       if (stored.shape.join() !== variable.shape.join()) throw new Error(`${join(dir, 'model.safetensors')}: ${name} has shape [${stored.shape}] but the config needs [${variable.shape}]`);
-      variable.assign(tf.tensor(stored.data, stored.shape));
+      tf.tidy(() => variable.assign(tf.tensor(stored.data, stored.shape)));
     }
     return model;
   }

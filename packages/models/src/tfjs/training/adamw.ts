@@ -47,8 +47,9 @@ export class AdamW {
     const noDecay = options.noDecay ?? defaultNoDecay;
     const id = ++optimizers;
     this.names = variables.map(([name]) => name);
-    this.m = variables.map(([name, v]) => tf.variable(tf.zerosLike(v), false, `adamw${id}/m/${name}`));
-    this.v = variables.map(([name, v]) => tf.variable(tf.zerosLike(v), false, `adamw${id}/v/${name}`));
+    const zeros = (name: string, v: Variable): Variable => tf.tidy(() => tf.variable(tf.zerosLike(v), false, name));
+    this.m = variables.map(([name, v]) => zeros(`adamw${id}/m/${name}`, v));
+    this.v = variables.map(([name, v]) => zeros(`adamw${id}/v/${name}`, v));
     this.decay = variables.map(([name]) => !noDecay(name));
   }
 
@@ -88,7 +89,7 @@ export class AdamW {
         const name = `${kind}/${this.names[i]}`;
         const stored = tensors.get(name);
         if (!stored) throw new Error(`optimizer state lacks ${name}`);
-        t.assign(tf.tensor(stored.data, stored.shape));
+        tf.tidy(() => t.assign(tf.tensor(stored.data, stored.shape)));
       }
     }
     this.step_ = step;

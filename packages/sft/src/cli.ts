@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
+import { BpeTokenizer, TinyVLM, type TinyVlmConfigInput, selectBackend } from '@iad-r1/models/tfjs';
+import { examplesFromExpertAd, examplesFromPaSft } from './sft-examples';
+import { NonFiniteLossError } from './non-finite-loss-error';
+import { trainSft } from './train-sft';
+
+const number = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
+  return n;
+};
+const whole = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+};
+
+const program = new Command().name('iad-r1-sft').description('PA-SFT: fine-tune a TinyVLM on chain-of-thought anomaly answers (TensorFlow.js).').showHelpAfterError();
+
+program
+  .command('train')
+  .description('train from Expert-AD records (.jsonl) or LLaMA-Factory PA-SFT records (.json); re-running resumes from the last checkpoint')
+  .requiredOption('--data <file>', 'expert-ad.jsonl (canonical records) or pa-sft.json (sharegpt)')
+  .option('--images-root <dir>', 'folder image paths are relative to (default: the data file\'s folder)')
+  .requiredOption('--out <dir>', 'run folder: metrics.jsonl, checkpoints/')
+  .option('--init <dir>', 'start from a saved model instead of a new TinyVLM')
+  .addOption(new Option('--epochs <n>').argParser(whole).default(2))
+  .addOption(new Option('--max-steps <n>', 'stop after this many steps').argParser(whole))
+  .addOption(new Option('--batch-size <n>').argParser(whole).default(8))
+  .addOption(new Option('--grad-accum <n>').argParser(whole).default(1))
+  .addOption(new Option('--lr <x>', 'peak learning rate').argParser(number).default(3e-3))
+  .addOption(new Option('--warmup <n>', 'warm-up steps').argParser(whole))
+  .addOption(new Option('--weight-decay <x>').argParser(number).default(0.1))
+  .addOption(new Option('--checkpoint-every <n>').argParser(whole).default(50))
+  .addOption(new Option('--target <kind>', "'cot' or the paper's answer-only ablation").choices(['cot', 'answer-only']).default('cot'))
+  .addOption(new Option('--type-level <level>').choices(['coarse', 'fine']).default('coarse'))
+  .addOption(new Option('--fraction <x>', 'share of the records to train on (data ablation)').argParser(number).default(1))
+  .addOption(new Option('--shots <n>').choices(['0', '1']).default('0'))
+  .addOption(new Option('--vocab-size <n>', 'BPE vocabulary of a new model').argParser(whole).default(512))
+  .addOption(new Option('--seed <n>').argParser(whole).default(0))
+  .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
+  .addHelpText('after', '\nExample:\n  iad-r1-sft train --data data/synthetic/expert-ad.jsonl --out runs/pa-sft --epochs 2 --batch-size 8')
+  .action(async (o) => {
+    await selectBackend(o.backend ? { prefer: o.backend } : {});
+    const text = await readFile(o.data, 'utf8');
+    const imagesRoot = o.imagesRoot ?? dirname(o.data);
+    const common = { imagesRoot, fraction: o.fraction, seed: o.seed };
+    const examples = o.data.endsWith('.jsonl')
+      ? examplesFromExpertAd(parseRecords(text, expertAdRecordSchema, { file: o.data }), { ...common, target: o.target, typeLevel: o.typeLevel, shots: Number(o.shots) as 0 | 1 })
+      : examplesFromPaSft(parseRecords(text, paSftRecordSchema, { file: o.data }), common);
+    let model: TinyVLM;
+    if (o.init) model = await TinyVLM.load(o.init);
+    else {
+      const tokenizer = BpeTokenizer.train([...examples.map((e) => e.completion ?? ''), DEFAULT_QUESTION], { vocabSize: o.vocabSize });
+      const config: TinyVlmConfigInput = { vocabSize: tokenizer.size };
+      model = TinyVLM.create(config, tokenizer, { seed: o.seed });
+    }
+    process.stderr.write(`iad-r1-sft: ${examples.length} examples, ${model.parameterCount().toLocaleString()} parameters\n`);
+    const bar = new SingleBar({ format: 'pa-sft |{bar}| step {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true });
+    let started = false;
+    const result = await trainSft({
+      model,
+      examples,
+      out: o.out,
+      epochs: o.epochs,
+      ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
+      batchSize: o.batchSize,
+      gradientAccumulation: o.gradAccum,
+      learningRate: o.lr,
+      ...(o.warmup !== undefined ? { warmupSteps: o.warmup } : {}),
+      weightDecay: o.weightDecay,
+      checkpointEvery: o.checkpointEvery,
+      seed: o.seed,
+      log: (line) => process.stderr.write(`${line}\n`),
+      onStep: (m) => {
+        if (!started) {
+          bar.start(m.totalSteps, m.step - 1, { loss: '–', lr: '–', tps: '–' });
+          started = true;
+        }
+        bar.update(m.step, { loss: m.loss.toFixed(4), lr: m.learningRate.toExponential(2), tps: Math.round(m.tokensPerSecond) });
+      },
+    });
+    if (started) bar.stop();
+    process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, finalLoss: result.finalLoss, checkpoint: result.checkpoint })}\n`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  const known = error instanceof NonFiniteLossError || error instanceof InvalidArgumentError || (error as Error).name === 'RecordValidationError';
+  process.stderr.write(`iad-r1-sft: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(known ? 1 : 2);
+});

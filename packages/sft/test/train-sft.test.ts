@@ -1,0 +1,134 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_QUESTION, parseOutput } from '@iad-r1/cot-schema';
+import { type SyntheticSet, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
+import { BpeTokenizer, TinyVLM, type TinyVlmConfigInput, selectBackend, tf } from '@iad-r1/models/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NonFiniteLossError, examplesFromExpertAd, examplesFromPaSft, trainSft } from '../src/index';
+
+const small: Omit<TinyVlmConfigInput, 'vocabSize'> = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 160 };
+let set: SyntheticSet;
+let tokenizer: BpeTokenizer;
+const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-sft-')), name);
+
+beforeAll(async () => {
+  await selectBackend({ log: () => undefined });
+  const root = temp('synthetic');
+  await generateSyntheticSet({ out: root, seed: 0, size: 32, perCategory: 8 });
+  set = await readSyntheticSet(root);
+  const examples = examplesFromExpertAd(set.expertAd, { imagesRoot: set.root });
+  tokenizer = BpeTokenizer.train([...examples.map((e) => e.completion as string), DEFAULT_QUESTION], { vocabSize: 400 });
+});
+
+describe('PA-SFT on the synthetic set', () => {
+  it('lowers the loss and teaches the output format on held-out benchmark images', async () => {
+    const examples = examplesFromExpertAd(set.expertAd, { imagesRoot: set.root });
+    const model = TinyVLM.create({ ...small, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
+    const held = Object.values(set.benchmarks).flatMap((d) => d.samples.filter((s) => s.split === 'test'));
+    const ask = () =>
+      model.generate(
+        held.map((s) => [{ role: 'user' as const, content: [{ type: 'image' as const, image: s.imagePath }, { type: 'text' as const, text: DEFAULT_QUESTION }] }]),
+        { maxNewTokens: 120, temperature: 0 },
+      );
+    const parseable = async () => (await ask()).filter((r) => parseOutput(r.completions[0]?.text ?? '').ok).length / held.length;
+    const before = await parseable();
+
+    const out = temp('run');
+    const result = await trainSft({ model, examples, out, maxSteps: 60, batchSize: 8, learningRate: 5e-3, warmupSteps: 5, checkpointEvery: 30 });
+    const first = result.losses.slice(0, 10).reduce((a, b) => a + b, 0) / 10;
+    const last = result.losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
+    expect(last).toBeLessThan(first * 0.5);
+    const after = await parseable();
+    expect(before).toBeLessThan(0.5);
+    expect(after).toBeGreaterThanOrEqual(0.95);
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(metrics[0]).toMatchObject({ epoch: 0, totalSteps: 60 });
+    expect(existsSync(join(out, 'checkpoints', 'step-000060', 'model.safetensors'))).toBe(true);
+    model.dispose();
+  });
+});
+
+describe('trainSft bookkeeping', () => {
+  const examples = () => examplesFromExpertAd(set.expertAd.slice(0, 24), { imagesRoot: set.root });
+  const tinyModel = () => TinyVLM.create({ ...small, width: 32, mlp: 64, vocabSize: tokenizer.size }, tokenizer, { seed: 11 });
+  const weights = async (m: TinyVLM) => Promise.all(m.trainableVariables.map(async (v) => Array.from((await v.data()) as Float32Array)));
+
+  it('resumes after an interruption at the same step and data order, ending where an uninterrupted run ends', async () => {
+    const options = { maxSteps: 6, batchSize: 4, gradientAccumulation: 2, learningRate: 5e-3, warmupSteps: 1, seed: 3 };
+    const straight = tinyModel();
+    await trainSft({ ...options, model: straight, examples: examples(), out: temp('straight') });
+
+    const out = temp('interrupted');
+    const controller = new AbortController();
+    const first = tinyModel();
+    const partial = await trainSft({ ...options, model: first, examples: examples(), out, signal: controller.signal, onStep: (m) => m.step === 3 && controller.abort() });
+    expect(partial.steps).toBe(3);
+    const second = tinyModel(); // a fresh process would build a fresh model
+    const resumed = await trainSft({ ...options, model: second, examples: examples(), out });
+    expect(resumed.resumedFrom).toBe(3);
+    expect(resumed.steps).toBe(6);
+    const [a, b] = [await weights(straight), await weights(second)];
+    a.forEach((values, i) => values.forEach((v, j) => expect(Math.abs(v - (b[i]?.[j] as number))).toBeLessThan(1e-5)));
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const m of [straight, first, second]) m.dispose();
+  });
+
+  it('refuses to resume a checkpoint made with other settings', async () => {
+    const out = temp('clash');
+    const m1 = tinyModel();
+    await trainSft({ model: m1, examples: examples(), out, maxSteps: 1, batchSize: 4 });
+    const m2 = tinyModel();
+    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 2 })).rejects.toThrow(/batchSize = 4, this run has 2/);
+    m1.dispose();
+    m2.dispose();
+  });
+
+  it('stops with an error naming the step when the loss is not finite', async () => {
+    const model = tinyModel();
+    const error = await trainSft({ model, examples: examples(), out: temp('nan'), maxSteps: 20, batchSize: 4, learningRate: 1e30, warmupSteps: 0, maxGradNorm: 1e30 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as NonFiniteLossError).step).toBeGreaterThan(1);
+    expect((error as Error).message).toMatch(/^loss became (NaN|Infinity|-Infinity) at step \d+/);
+    model.dispose();
+  });
+
+  it('leaves no tensors behind between steps', async () => {
+    const model = tinyModel();
+    await trainSft({ model, examples: examples(), out: temp('leak-a'), maxSteps: 1, batchSize: 4 });
+    const baseline = tf.memory().numTensors;
+    await trainSft({ model, examples: examples(), out: temp('leak-b'), maxSteps: 4, batchSize: 4, gradientAccumulation: 2 });
+    expect(tf.memory().numTensors).toBe(baseline);
+    model.dispose();
+  });
+});
+
+describe('training examples and ablations', () => {
+  it('builds CoT, answer-only, fine-type, 1-shot and fractional sets', () => {
+    const records = set.expertAd;
+    const anomalous = records.find((r) => r.label === 'anomalous');
+    const cot = examplesFromExpertAd([anomalous!], { imagesRoot: set.root });
+    expect(parseOutput(cot[0]?.completion as string)).toMatchObject({ ok: true, pattern: 'anomalous', type: anomalous?.coarseType?.toLowerCase() });
+    expect(examplesFromExpertAd([anomalous!], { target: 'answer-only' })[0]?.completion).toBe('<answer>Yes</answer>');
+    expect(examplesFromExpertAd([anomalous!], { typeLevel: 'fine' })[0]?.completion).toContain(`<type>${anomalous?.fineType}</type>`);
+    const oneShot = examplesFromExpertAd([anomalous!], { shots: 1, imagesRoot: '/r' })[0]?.messages[0]?.content as Array<{ type: string; image?: string }>;
+    expect(oneShot.filter((p) => p.type === 'image').map((p) => p.image)).toEqual([`/r/${anomalous?.referenceImage}`, `/r/${anomalous?.queryImage}`]);
+    expect(examplesFromExpertAd(records, { fraction: 0.2, seed: 1 })).toHaveLength(Math.round(records.length * 0.2));
+    expect(() => examplesFromExpertAd(records, { fraction: 0 })).toThrow(/fraction/);
+  });
+
+  it('reads LLaMA-Factory sharegpt records, placing images at their markers', () => {
+    const [example] = examplesFromPaSft(
+      [{ images: ['ref.png', 'q.png'], messages: [{ role: 'user', content: 'Compare.\n<image>\n<image>' }, { role: 'assistant', content: '<answer>No</answer>' }] }],
+      { imagesRoot: '/data' },
+    );
+    expect(example?.messages[0]?.content).toEqual([
+      { type: 'text', text: 'Compare.' },
+      { type: 'image', image: '/data/ref.png' },
+      { type: 'image', image: '/data/q.png' },
+    ]);
+    expect(example?.completion).toBe('<answer>No</answer>');
+  });
+});
