@@ -40,6 +40,8 @@ describe('PA-SFT on the synthetic set', () => {
     const last = result.losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
     expect(last).toBeLessThan(first * 0.5);
     const after = await parseable();
+    // Quoted in the README: `pnpm exec vitest run --project sft -t "output format"`.
+    console.info(`PA-SFT: loss ${result.losses[0]?.toFixed(2)} → ${result.losses[59]?.toFixed(2)} (first/last 10: ${first.toFixed(2)} → ${last.toFixed(2)}); parseable on ${held.length} held-out images ${(before * 100).toFixed(0)} % → ${(after * 100).toFixed(0)} %`);
     expect(before).toBeLessThan(0.5);
     expect(after).toBeGreaterThanOrEqual(0.95);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { generateSyntheticSet } from '@iad-r1/datasets';
+import { describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+
+describe('iad-r1-sft train', () => {
+  it('trains from expert-ad.jsonl, checkpoints, and resumes on a second run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-sft-cli-'));
+    await generateSyntheticSet({ out: join(dir, 'syn'), seed: 1, size: 32, perCategory: 1 });
+    const args = (steps: string) => [cli, 'train', '--data', join(dir, 'syn', 'expert-ad.jsonl'), '--out', join(dir, 'run'), '--max-steps', steps, '--batch-size', '4', '--vocab-size', '200', '--checkpoint-every', '1', '--backend', 'wasm'];
+    const first = await run('node', args('2'));
+    expect(JSON.parse(first.stdout)).toMatchObject({ steps: 2, resumedFrom: 0 });
+    expect(first.stderr).toContain('iad-r1: TensorFlow.js backend wasm (requested)');
+    const second = await run('node', args('3'));
+    expect(JSON.parse(second.stdout)).toMatchObject({ steps: 3, resumedFrom: 2 });
+    expect(second.stderr).toMatch(/resuming from .*step-000002 at step 2/);
+    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    expect(steps).toEqual([1, 2, 3]);
+  });
+
+  it('names the file, record and field of bad input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-sft-cli-'));
+    const file = join(dir, 'bad.jsonl');
+    (await import('node:fs')).writeFileSync(file, '{"id":"x","queryImage":"q.png","label":"maybe","source":{"dataset":"d","category":"c"}}\n');
+    const error = await run('node', [cli, 'train', '--data', file, '--out', join(dir, 'run')]).catch((e: { code: number; stderr: string }) => e);
+    expect((error as { code: number }).code).toBe(1);
+    expect((error as { stderr: string }).stderr).toMatch(/bad\.jsonl: 1 invalid record\(s\)\n\s+record 0 \(line 1\), field label/);
+  });
+});
