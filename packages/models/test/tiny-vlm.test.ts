@@ -99,7 +99,7 @@ describe('TinyVLM training surface', () => {
     const model = TinyVLM.create({ ...tiny, vocabSize: tokenizer.size }, tokenizer, { seed: 2, imageLoader });
     const optimizer = tf.train.adam(1e-2);
     const batch = await model.prepareTrainingBatch([example(0), example(1)]);
-    const step = () => tf.dispose(optimizer.minimize(() => model.sftLoss(batch) as tf.Scalar, true, model.trainableVariables));
+    const step = () => tf.dispose(optimizer.minimize(() => model.sftLoss(batch) as tf.Scalar, true, model.trainableVariables) ?? []);
     step();
     await model.generate([example(0).messages], { maxNewTokens: 5 });
     const baseline = tf.memory().numTensors;
