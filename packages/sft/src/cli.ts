@@ -4,9 +4,8 @@ import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
-import { BpeTokenizer, TinyVLM, type TinyVlmConfigInput, selectBackend } from '@iad-r1/models/tfjs';
+import { BpeTokenizer, NonFiniteLossError, TinyVLM, type TinyVlmConfigInput, selectBackend } from '@iad-r1/models/tfjs';
 import { examplesFromExpertAd, examplesFromPaSft } from './sft-examples';
-import { NonFiniteLossError } from './non-finite-loss-error';
 import { trainSft } from './train-sft';
 
 const number = (value: string): number => {

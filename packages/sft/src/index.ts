@@ -1,3 +1,3 @@
 export { type SftDataOptions, examplesFromExpertAd, examplesFromPaSft } from './sft-examples';
 export { type SftOptions, type SftResult, type SftStepMetrics, trainSft } from './train-sft';
-export { NonFiniteLossError } from './non-finite-loss-error';
+export { NonFiniteLossError } from '@iad-r1/models/tfjs';

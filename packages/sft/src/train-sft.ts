@@ -1,7 +1,16 @@
-import { appendFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdamW, type TinyVLM, type TrainingExample, clipByGlobalNorm, cosineWithWarmup, encodeSafetensors, readSafetensors, tf } from '@iad-r1/models/tfjs';
-import { NonFiniteLossError } from './non-finite-loss-error';
+import {
+  AdamW,
+  NonFiniteLossError,
+  type TinyVLM,
+  type TrainingExample,
+  clipByGlobalNorm,
+  cosineWithWarmup,
+  resumeTrainingCheckpoint,
+  saveTrainingCheckpoint,
+  tf,
+} from '@iad-r1/models/tfjs';
 
 export interface SftOptions {
   model: TinyVLM;
@@ -57,7 +66,7 @@ export interface SftResult {
   checkpoint: string | undefined;
 }
 
-interface TrainerState {
+interface SftState {
   step: number;
   seed: number;
   batchSize: number;
@@ -81,30 +90,6 @@ function permutation(n: number, seed: number, epoch: number): number[] {
     [order[i], order[j]] = [order[j] as number, order[i] as number];
   }
   return order;
-}
-
-async function writeAtomic(path: string, content: string | Buffer): Promise<void> {
-  await writeFile(`${path}.tmp`, content);
-  await rename(`${path}.tmp`, path);
-}
-
-const stepDir = (step: number): string => `step-${String(step).padStart(6, '0')}`;
-
-async function saveCheckpoint(out: string, model: TinyVLM, optimizer: AdamW, state: TrainerState, keep: number): Promise<string> {
-  const root = join(out, 'checkpoints');
-  const name = stepDir(state.step);
-  const temporary = join(root, `.tmp-${name}`);
-  await rm(temporary, { recursive: true, force: true });
-  await model.save(temporary);
-  const optimizerState = await optimizer.state();
-  await writeFile(join(temporary, 'optimizer.safetensors'), encodeSafetensors(optimizerState.tensors, { step: String(optimizerState.step) }));
-  await writeFile(join(temporary, 'trainer.json'), `${JSON.stringify(state, null, 2)}\n`);
-  await rm(join(root, name), { recursive: true, force: true });
-  await rename(temporary, join(root, name));
-  await writeAtomic(join(root, 'latest.json'), `${JSON.stringify({ step: state.step, dir: name })}\n`);
-  const all = (await readdir(root)).filter((d) => /^step-\d+$/.test(d)).sort();
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(join(root, old), { recursive: true, force: true });
-  return join(root, name);
 }
 
 /**
@@ -134,32 +119,15 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
 
   const variables = model.namedVariables();
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
-  const state: TrainerState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps };
+  const state: SftState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps };
   const metricsFile = join(out, 'metrics.jsonl');
 
   if (options.resume !== false) {
-    const latest = await readFile(join(out, 'checkpoints', 'latest.json'), 'utf8').then((t) => JSON.parse(t) as { step: number; dir: string }, () => undefined);
-    if (latest) {
-      const dir = join(out, 'checkpoints', latest.dir);
-      const saved = JSON.parse(await readFile(join(dir, 'trainer.json'), 'utf8')) as TrainerState;
-      for (const key of ['seed', 'batchSize', 'gradientAccumulation', 'examples'] as const) {
-        if (saved[key] !== state[key]) throw new Error(`${dir}: checkpoint was made with ${key} = ${saved[key]}, this run has ${state[key]}; use another out folder or resume: false`);
-      }
-      const { tensors } = await readSafetensors(join(dir, 'model.safetensors'));
-      for (const [name, variable] of variables) {
-        const stored = tensors.get(name);
-        if (!stored) throw new Error(`${dir}/model.safetensors: missing ${name}`);
-        tf.tidy(() => variable.assign(tf.tensor(stored.data, stored.shape)));
-      }
-      const optimizerState = await readSafetensors(join(dir, 'optimizer.safetensors'));
-      optimizer.load(Number(optimizerState.metadata.step), optimizerState.tensors);
+    const { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e } = state;
+    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e }, metricsFile);
+    if (saved) {
       state.step = saved.step;
-      // Steps logged after the checkpoint will be redone: drop them so nothing is duplicated.
-      const kept = (await readFile(metricsFile, 'utf8').catch(() => ''))
-        .split('\n')
-        .filter((l) => l.trim() !== '' && (JSON.parse(l) as SftStepMetrics).step <= saved.step);
-      await writeAtomic(metricsFile, kept.map((l) => `${l}\n`).join(''));
-      log(`resuming from ${dir} at step ${saved.step}`);
+      log(`resuming from ${saved.dir} at step ${saved.step}`);
     }
   }
   const resumedFrom = state.step;
@@ -229,10 +197,10 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       options.onStep?.(metrics);
       const every = options.checkpointEvery ?? 0;
       if (every > 0 && state.step % every === 0 && state.step < totalSteps) {
-        checkpoint = await saveCheckpoint(out, model, optimizer, state, options.keepCheckpoints ?? 2);
+        checkpoint = await saveTrainingCheckpoint(out, model, optimizer, { ...state }, options.keepCheckpoints ?? 2);
       }
     }
-    if (state.step > resumedFrom || !checkpoint) checkpoint = await saveCheckpoint(out, model, optimizer, state, options.keepCheckpoints ?? 2);
+    if (state.step > resumedFrom || !checkpoint) checkpoint = await saveTrainingCheckpoint(out, model, optimizer, { ...state }, options.keepCheckpoints ?? 2);
   } finally {
     optimizer.dispose();
   }

@@ -1,4 +1,4 @@
-export { tf } from './tf';
+export { type Tensor, type Variable, tf } from './tf';
 export { BACKEND_PREFERENCE, type BackendName, type BackendSelection, type SelectBackendOptions, selectBackend } from './select-backend';
 export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './bpe-tokenizer';
 export { type RenderedPrompt, completionOf, renderChat } from './chat-template';
@@ -7,3 +7,5 @@ export { type TinyVlmConfig, type TinyVlmConfigInput, patchesPerImage, tinyVlmCo
 export { TinyVLM, type TinyVlmOptions, type TrainingBatch, type TrainingExample, sampleToken } from './tiny-vlm';
 export { type NamedTensor, encodeSafetensors, readSafetensors } from './safetensors';
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
+export { NonFiniteLossError } from './training/non-finite-loss-error';
+export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';

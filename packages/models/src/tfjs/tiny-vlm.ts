@@ -38,6 +38,10 @@ export interface TrainingExample {
   messages: ChatMessage[];
   /** The assistant text to learn; default: the content of a final assistant message. */
   completion?: string;
+  /** Exact completion token ids (e.g. as sampled in GRPO); used instead of tokenising `completion`. */
+  completionIds?: readonly number[];
+  /** Append `<eos>` after the completion (default true; false for a completion cut at the token budget). */
+  appendEos?: boolean;
 }
 
 interface Weights {
@@ -238,9 +242,13 @@ export class TinyVLM implements VisionLanguageModel {
     const patches = patchesPerImage(this.config);
     const rows = examples.map((example) => {
       const prompt = renderChat(example.messages, this.tokenizer, patches);
-      const completion = example.completion ?? completionOf(example.messages);
-      if (completion === undefined) throw new Error('a training example needs a completion (or a final assistant message)');
-      const answer = [...this.tokenizer.encode(completion), eos];
+      let tokens = example.completionIds;
+      if (!tokens) {
+        const completion = example.completion ?? completionOf(example.messages);
+        if (completion === undefined) throw new Error('a training example needs a completion (or a final assistant message)');
+        tokens = this.tokenizer.encode(completion);
+      }
+      const answer = example.appendEos === false ? [...tokens] : [...tokens, eos];
       return { prompt, ids: [...prompt.ids, ...answer], promptLength: prompt.ids.length };
     });
     const steps = Math.max(...rows.map((r) => r.ids.length));

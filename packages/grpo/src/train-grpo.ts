@@ -1,0 +1,241 @@
+import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  AdamW,
+  NonFiniteLossError,
+  TinyVLM,
+  type TrainingExample,
+  clipByGlobalNorm,
+  cosineWithWarmup,
+  resumeTrainingCheckpoint,
+  saveTrainingCheckpoint,
+  tf,
+} from '@iad-r1/models/tfjs';
+import { type RewardComponents, scGrpoReward, tagValue } from '@iad-r1/rewards';
+import { type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
+import type { GrpoSample } from './grpo-samples';
+
+/** Any reward: a number, or a total with named components (logged one by one). */
+export type RewardFn = (completion: string, sample: GrpoSample) => number | { total: number; components: Partial<RewardComponents> | Record<string, number> };
+
+/** The default reward: `scGrpoReward` from `@iad-r1/rewards`, `paper` preset. */
+export const defaultReward: RewardFn = (completion, sample) => scGrpoReward(completion, sample.solution, { preset: 'paper' });
+
+export interface GrpoOptions {
+  policy: TinyVLM;
+  /** The frozen reference policy (the PA-SFT model). Default: a frozen copy of `policy` at the start, saved under `out/reference`. */
+  reference?: TinyVLM;
+  samples: readonly GrpoSample[];
+  out: string;
+  reward?: RewardFn;
+  /** Completions per prompt, G; default 4 (the paper's). */
+  groupSize?: number;
+  /** Prompts per step; default 4. */
+  promptsPerStep?: number;
+  steps: number;
+  /** New tokens per completion; default 512 (the paper's). */
+  maxNewTokens?: number;
+  temperature?: number;
+  topP?: number;
+  /** KL weight β; default 0.04. */
+  beta?: number;
+  /** PPO clip ε; default 0.2. */
+  epsilon?: number;
+  /** Inner updates per batch, μ; default 1. */
+  innerIterations?: number;
+  aggregation?: LossAggregation;
+  learningRate?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  maxGradNorm?: number;
+  seed?: number;
+  checkpointEvery?: number;
+  keepCheckpoints?: number;
+  resume?: boolean;
+  onStep?: (metrics: GrpoStepMetrics) => void;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** One line of `metrics.jsonl` (paper Fig. 9 plots reward and completion length). */
+export interface GrpoStepMetrics {
+  step: number;
+  totalSteps: number;
+  reward: number;
+  /** Mean of each reward component (consistency, answer, location, type, or custom names). */
+  components: Record<string, number>;
+  /** Mean within-group std of the reward (0: no learning signal). */
+  rewardStd: number;
+  kl: number;
+  completionLength: number;
+  clipFraction: number;
+  learningRate: number;
+  loss: number;
+  /** Share of completions answering yes: collapse to one class shows as 0 or 1. */
+  yesShare: number;
+  generationSeconds: number;
+  updateSeconds: number;
+}
+
+export interface GrpoResult {
+  steps: number;
+  resumedFrom: number;
+  metrics: GrpoStepMetrics[];
+  checkpoint: string | undefined;
+}
+
+function mix(seed: number, step: number): number {
+  return (Math.imul(seed + 1, 2654435761) ^ Math.imul(step + 1, 40503)) >>> 0;
+}
+
+/**
+ * SC-GRPO (METHOD.md §4): per step, sample G completions per prompt from the current policy
+ * (KV-cached, seeded), score them (default: the four SC-GRPO rewards, paper preset), turn rewards
+ * into group-relative advantages, and take μ AdamW steps on the clipped objective with the k3 KL
+ * to the frozen reference. Every step appends reward, components, group std, KL, length, clip
+ * fraction, learning rate, the share of "yes" answers and the time split to `metrics.jsonl`;
+ * checkpoints and resume work as in PA-SFT; a non-finite loss stops with the step named.
+ *
+ * @example
+ * await trainGrpo({ policy, samples, out: 'runs/sc-grpo', steps: 100, maxNewTokens: 160, learningRate: 5e-4 });
+ */
+export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
+  const { policy, samples, out } = options;
+  const groupSize = options.groupSize ?? 4;
+  const promptsPerStep = options.promptsPerStep ?? 4;
+  const maxNewTokens = options.maxNewTokens ?? 512;
+  const beta = options.beta ?? 0.04;
+  const epsilon = options.epsilon ?? 0.2;
+  const mu = options.innerIterations ?? 1;
+  const aggregation = options.aggregation ?? 'sequence-mean';
+  const seed = options.seed ?? 0;
+  const rewardFn = options.reward ?? defaultReward;
+  const log = options.log ?? (() => undefined);
+  if (samples.length === 0) throw new RangeError('no GRPO samples');
+  await mkdir(out, { recursive: true });
+
+  // The reference policy must survive a restart: keep it on disk beside the run.
+  const referenceDir = join(out, 'reference');
+  let reference = options.reference;
+  const referenceSaved = await stat(join(referenceDir, 'model.safetensors')).then(() => true, () => false);
+  if (!reference) reference = referenceSaved ? (await TinyVLM.load(referenceDir)).clone() : policy.clone();
+  if (!referenceSaved) await reference.save(referenceDir);
+
+  const variables = policy.namedVariables();
+  const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
+  const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation };
+  const metricsFile = join(out, 'metrics.jsonl');
+  if (options.resume !== false) {
+    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { seed, groupSize, promptsPerStep, samples: samples.length, aggregation }, metricsFile);
+    if (saved) {
+      state.step = saved.step;
+      log(`resuming from ${saved.dir} at step ${saved.step}`);
+    }
+  }
+  const resumedFrom = state.step;
+  const peak = options.learningRate ?? 5e-4;
+  const warmupSteps = options.warmupSteps ?? 0;
+  const all: GrpoStepMetrics[] = [];
+  let checkpoint: string | undefined;
+  const grads = variables.map(([, v]) => v);
+
+  try {
+    while (state.step < options.steps) {
+      if (options.signal?.aborted) break;
+      // Prompts in a seeded order that depends only on (seed, step), so a resumed run asks the same.
+      const stepSeed = mix(seed, state.step);
+      const picked = Array.from({ length: promptsPerStep }, (_, i) => samples[(mix(stepSeed, i) >>> 0) % samples.length] as GrpoSample);
+
+      const genStart = Date.now();
+      const results = await policy.generate(
+        picked.map((s) => s.messages),
+        { n: groupSize, maxNewTokens, temperature: options.temperature ?? 1, ...(options.topP !== undefined ? { topP: options.topP } : {}), seed: stepSeed },
+      );
+      const generationSeconds = (Date.now() - genStart) / 1000;
+      const updateStart = Date.now();
+
+      const completions = results.flatMap((r) => r.completions);
+      const owners = picked.flatMap((s) => Array.from({ length: groupSize }, () => s));
+      const scored = completions.map((c, i) => {
+        const r = rewardFn(c.text, owners[i] as GrpoSample);
+        return typeof r === 'number' ? { total: r, components: {} as Record<string, number> } : { total: r.total, components: { ...r.components } as Record<string, number> };
+      });
+      const rewards = scored.map((s) => s.total);
+      const advantages = groupAdvantages(rewards, groupSize, aggregation === 'dr-grpo' ? 'none' : 'std');
+      const examples: TrainingExample[] = completions.map((c, i) => ({
+        messages: (owners[i] as GrpoSample).messages,
+        completionIds: c.tokenIds ?? [],
+        appendEos: c.finishReason === 'stop',
+      }));
+      const batch = await policy.prepareTrainingBatch(examples);
+      const mask = tf.tensor2d(batch.lossMask, [batch.batch, batch.steps]);
+      const advantageTensor = tf.tensor1d(advantages);
+      const refLogProbs = tf.tidy(() => reference.tokenLogProbs(batch));
+      const oldLogProbs = tf.tidy(() => policy.tokenLogProbs(batch));
+      let lossValue = 0;
+      let klValue = 0;
+      let clipValue = 0;
+      let learningRate = 0;
+      try {
+        for (let iteration = 0; iteration < mu; iteration++) {
+          let kl = 0;
+          let clip = 0;
+          const { value, grads: g } = tf.variableGrads(() => {
+            const objective = grpoObjective({ logProbs: policy.tokenLogProbs(batch), oldLogProbs, refLogProbs, advantages: advantageTensor, mask, beta, epsilon, aggregation, maxLength: maxNewTokens });
+            kl = objective.kl.dataSync()[0] as number;
+            clip = objective.clipFraction.dataSync()[0] as number;
+            return objective.loss as tf.Scalar;
+          }, grads);
+          lossValue = (await value.data())[0] as number;
+          value.dispose();
+          klValue = kl;
+          clipValue = clip;
+          const ordered = variables.map(([, v]) => g[v.name] ?? tf.zerosLike(v));
+          if (!Number.isFinite(lossValue)) {
+            tf.dispose(ordered);
+            throw new NonFiniteLossError(state.step + 1, lossValue);
+          }
+          const { grads: clipped } = clipByGlobalNorm(ordered, options.maxGradNorm ?? 1);
+          tf.dispose(ordered);
+          learningRate = cosineWithWarmup(state.step, { peak, warmupSteps, totalSteps: options.steps, minRatio: 1 });
+          optimizer.step(clipped, learningRate);
+          tf.dispose(clipped);
+        }
+      } finally {
+        tf.dispose([mask, advantageTensor, refLogProbs, oldLogProbs]);
+      }
+      state.step++;
+
+      const componentNames = [...new Set(scored.flatMap((s) => Object.keys(s.components)))];
+      const components = Object.fromEntries(componentNames.map((name) => [name, scored.reduce((a, s) => a + (s.components[name] ?? 0), 0) / scored.length]));
+      const stds = groupStds(rewards, groupSize);
+      const metrics: GrpoStepMetrics = {
+        step: state.step,
+        totalSteps: options.steps,
+        reward: rewards.reduce((a, b) => a + b, 0) / rewards.length,
+        components,
+        rewardStd: stds.reduce((a, b) => a + b, 0) / stds.length,
+        kl: klValue,
+        completionLength: completions.reduce((a, c) => a + (c.tokenIds?.length ?? 0), 0) / completions.length,
+        clipFraction: clipValue,
+        learningRate,
+        loss: lossValue,
+        yesShare: completions.filter((c) => tagValue(c.text, 'answer') === 'yes').length / completions.length,
+        generationSeconds,
+        updateSeconds: (Date.now() - updateStart) / 1000,
+      };
+      all.push(metrics);
+      await appendFile(metricsFile, `${JSON.stringify(metrics)}\n`);
+      options.onStep?.(metrics);
+      const every = options.checkpointEvery ?? 0;
+      if (every > 0 && state.step % every === 0 && state.step < options.steps) {
+        checkpoint = await saveTrainingCheckpoint(out, policy, optimizer, { ...state }, options.keepCheckpoints ?? 2);
+      }
+    }
+    if (state.step > resumedFrom || !checkpoint) checkpoint = await saveTrainingCheckpoint(out, policy, optimizer, { ...state }, options.keepCheckpoints ?? 2);
+  } finally {
+    optimizer.dispose();
+    if (!options.reference) reference.dispose();
+  }
+  return { steps: state.step, resumedFrom, metrics: all, checkpoint };
+}

@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_QUESTION, assistantTarget } from '@iad-r1/cot-schema';
+import { type SyntheticSet, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
+import { AdamW, BpeTokenizer, TinyVLM, selectBackend, tf } from '@iad-r1/models/tfjs';
+import { tagValue } from '@iad-r1/rewards';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type GrpoSample, samplesFromExpertAd, trainGrpo } from '../src/index';
+
+let set: SyntheticSet;
+let samples: GrpoSample[];
+let tokenizer: BpeTokenizer;
+const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-grpo-')), name);
+const config = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 192 };
+
+// A short PA-SFT so the policy writes the format and GRPO has something to shape.
+async function supervised(steps: number): Promise<TinyVLM> {
+  const model = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
+  const optimizer = new AdamW(model.namedVariables(), { weightDecay: 0 });
+  const examples = set.expertAd.map((r) => ({ messages: samples.find((s) => s.id === r.id)?.messages ?? [], completion: assistantTarget(r) }));
+  for (let step = 0; step < steps; step++) {
+    const batch = await model.prepareTrainingBatch(examples.slice((step * 8) % examples.length, ((step * 8) % examples.length) + 8));
+    const { value, grads } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, model.trainableVariables);
+    optimizer.step(model.trainableVariables.map((v) => grads[v.name] ?? tf.zerosLike(v)), 5e-3);
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  optimizer.dispose();
+  return model;
+}
+
+beforeAll(async () => {
+  await selectBackend({ log: () => undefined });
+  const root = temp('synthetic');
+  await generateSyntheticSet({ out: root, seed: 2, size: 32, perCategory: 4 });
+  set = await readSyntheticSet(root);
+  samples = samplesFromExpertAd(set.expertAd, { imagesRoot: set.root });
+  tokenizer = BpeTokenizer.train([...set.expertAd.map((r) => assistantTarget(r)), DEFAULT_QUESTION], { vocabSize: 400 });
+});
+
+describe('trainGrpo', () => {
+  it('raises the mean reward of a small run, logging every metric the paper plots', async () => {
+    const policy = await supervised(40);
+    // A reward the SFT policy only half meets: answering "no". GRPO must shift the policy towards it,
+    // which the logged yes-share makes visible (the paper's collapse symptom, on purpose here).
+    const reward = (completion: string) => (tagValue(completion, 'answer') === 'no' ? 1 : 0);
+    const out = temp('run');
+    const result = await trainGrpo({ policy, samples, out, steps: 14, groupSize: 4, promptsPerStep: 4, maxNewTokens: 100, learningRate: 2e-3, reward, seed: 1 });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const early = mean(result.metrics.slice(0, 4).map((m) => m.reward));
+    const late = mean(result.metrics.slice(-4).map((m) => m.reward));
+    console.info(`GRPO toy run: mean reward ${early.toFixed(2)} (steps 1–4) → ${late.toFixed(2)} (steps 11–14)`);
+    expect(late).toBeGreaterThan(early + 0.15);
+    expect(result.metrics[13]?.yesShare).toBeLessThan(result.metrics[0]?.yesShare as number);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(14);
+    expect(Object.keys(lines[0])).toEqual(expect.arrayContaining(['reward', 'components', 'rewardStd', 'kl', 'completionLength', 'clipFraction', 'learningRate', 'yesShare', 'generationSeconds', 'updateSeconds']));
+    policy.dispose();
+  });
+
+  it('scores with the four SC-GRPO rewards by default and logs each component', async () => {
+    const policy = await supervised(20);
+    const result = await trainGrpo({ policy, samples, out: temp('default'), steps: 1, maxNewTokens: 100 });
+    const m = result.metrics[0];
+    expect(Object.keys(m?.components ?? {}).sort()).toEqual(['answer', 'consistency', 'location', 'type']);
+    // Paper eq. 9 bounds each completion's total by 4; the mean reward is the mean of those totals.
+    expect(m?.reward).toBeGreaterThanOrEqual(0);
+    expect(m?.reward).toBeLessThanOrEqual(4);
+    const c = m?.components as Record<string, number>;
+    expect(m?.reward).toBeLessThanOrEqual((c.consistency ?? 0) + (c.answer ?? 0) + (c.location ?? 0) + (c.type ?? 0) + 1e-9);
+    policy.dispose();
+  });
+
+  it('resumes at the same step with the saved reference policy, ending where an uninterrupted run ends', async () => {
+    const options = { samples, steps: 4, groupSize: 2, promptsPerStep: 2, maxNewTokens: 12, learningRate: 1e-3, seed: 5 };
+    const base = await supervised(5);
+    const straight = base.clone();
+    const interrupted = base.clone();
+    // clone() is frozen; make the copies trainable policies by loading them as fresh models.
+    const dir = temp('base');
+    await base.save(dir);
+    const p1 = await TinyVLM.load(dir);
+    await trainGrpo({ ...options, policy: p1, out: temp('straight') });
+    const out = temp('interrupted');
+    const controller = new AbortController();
+    const p2 = await TinyVLM.load(dir);
+    await trainGrpo({ ...options, policy: p2, out, signal: controller.signal, onStep: (m) => m.step === 2 && controller.abort() });
+    const p3 = await TinyVLM.load(dir); // a new process: fresh weights, reference from out/reference
+    const resumed = await trainGrpo({ ...options, policy: p3, out });
+    expect(resumed.resumedFrom).toBe(2);
+    const a = p1.trainableVariables.map((v) => Array.from(v.dataSync()));
+    const b = p3.trainableVariables.map((v) => Array.from(v.dataSync()));
+    a.forEach((values, i) => values.forEach((v, j) => expect(Math.abs(v - (b[i]?.[j] as number))).toBeLessThan(1e-4)));
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4]);
+    for (const m of [base, straight, interrupted, p1, p2, p3]) m.dispose();
+  });
+});
