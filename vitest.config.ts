@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // and CI reads a single JSON report.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'scripts'],
+    projects: ['packages/*', 'examples/*', 'scripts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

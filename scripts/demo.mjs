@@ -1,18 +1,10 @@
-// `pnpm demo`: the two-stage pipeline (synthetic data → PA-SFT → SC-GRPO → evaluation) lives in
-// examples/two-stage once the datasets, models, sft, grpo and eval packages land. Until then this
-// says so plainly instead of printing numbers it did not measure.
-import { existsSync } from 'node:fs';
+// `pnpm demo`: builds (via the package script), then runs the two-stage pipeline of
+// examples/two-stage on the embedded synthetic dataset. Extra arguments pass through:
+//   pnpm demo -- --quick        pnpm demo -- --out /tmp/demo --seed 1
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const example = fileURLToPath(new URL('../examples/two-stage/package.json', import.meta.url));
-if (!existsSync(example)) {
-  console.error('iad-r1 demo: the two-stage pipeline is not yet available in this version.');
-  console.error('What works today: the rewards (packages/rewards), the grid geometry (packages/grid), the');
-  console.error('record formats and converters (packages/cot-schema) and the datasets (packages/datasets). Try:');
-  console.error('  pnpm build && node packages/datasets/dist/cli.js synth --out data/synthetic --seed 0');
-  console.error('  node packages/rewards/dist/cli.js serve --port 8000');
-  process.exit(0);
-}
-const result = spawnSync('pnpm', ['--filter', './examples/two-stage', 'start', ...process.argv.slice(2)], { stdio: 'inherit' });
+const script = fileURLToPath(new URL('../examples/two-stage/run.mjs', import.meta.url));
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const result = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

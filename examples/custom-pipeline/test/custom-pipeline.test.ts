@@ -1,0 +1,22 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('../pipeline.mjs', import.meta.url));
+
+describe('examples/custom-pipeline', () => {
+  it('composes MVTec-layout data, a 4×4 grid and a custom reward term into SFT, GRPO and evaluation', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-custom-')), 'run');
+    const { stdout } = await run('node', [script, '--out', out, '--sft-steps', '4', '--grpo-steps', '2'], { maxBuffer: 8 * 1024 * 1024 });
+    expect(stdout).toMatch(/SC-GRPO reward: [\d.]+ [\d.]+; brevity bonus [\d.]+/);
+    expect(stdout).toMatch(/balanced accuracy on .*: [\d.]+ \(\{"mvtec":96\} images\)/);
+    const metrics = readFileSync(join(out, 'grpo', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(Object.keys(metrics[0].components).sort()).toEqual(['answer', 'brevity', 'consistency', 'location', 'type']);
+    expect(existsSync(join(out, 'eval', 'summary.json'))).toBe(true);
+  });
+});

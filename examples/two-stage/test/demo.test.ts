@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const script = fileURLToPath(new URL('../run.mjs', import.meta.url));
+const run = promisify(execFile);
+
+describe('examples/two-stage --quick', () => {
+  it('runs the whole pipeline and writes the table, results.json, curves and reports', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-demo-')), 'out');
+    const { stdout } = await run('node', [script, '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
+    expect(stdout).toMatch(/\| Model \| syn-mvtec \| syn-visa \| syn-mpdd \| syn-dagm \| syn-dtd \| syn-sdd \| Average \(0-shot\) \| Average \(1-shot\) \|/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(Object.keys(results.rows)).toEqual(['base', 'paSft', 'scGrpo']);
+    for (const row of Object.values(results.rows) as Array<Record<string, Record<string, number>>>) {
+      for (const setting of ['zeroShot', 'oneShot']) {
+        expect(Object.keys(row[setting] ?? {}).sort()).toEqual(['average', 'syn-dagm', 'syn-dtd', 'syn-mpdd', 'syn-mvtec', 'syn-sdd', 'syn-visa']);
+        for (const value of Object.values(row[setting] ?? {})) expect(value).toBeGreaterThanOrEqual(0);
+      }
+    }
+    for (const file of ['results.md', 'index.html', 'curves.html', 'eval/scGrpo-1shot/report.html', 'pa-sft/metrics.jsonl', 'sc-grpo/metrics.jsonl']) expect(existsSync(join(out, file)), file).toBe(true);
+  });
+});
