@@ -5,6 +5,7 @@ import {
   NonFiniteLossError,
   TinyVLM,
   type TrainingExample,
+  type TrainingLoopOptions,
   clipByGlobalNorm,
   cosineWithWarmup,
   resumeTrainingCheckpoint,
@@ -21,12 +22,12 @@ export type RewardFn = (completion: string, sample: GrpoSample) => number | { to
 /** The default reward: `scGrpoReward` from `@iad-r1/rewards`, `paper` preset. */
 export const defaultReward: RewardFn = (completion, sample) => scGrpoReward(completion, sample.solution, { preset: 'paper' });
 
-export interface GrpoOptions {
+/** SC-GRPO options; see {@link trainGrpo} for the defaults. */
+export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
   policy: TinyVLM;
   /** The frozen reference policy (the PA-SFT model). Default: a frozen copy of `policy` at the start, saved under `out/reference`. */
   reference?: TinyVLM;
   samples: readonly GrpoSample[];
-  out: string;
   reward?: RewardFn;
   /** Completions per prompt, G; default 4 (the paper's). */
   groupSize?: number;
@@ -44,17 +45,6 @@ export interface GrpoOptions {
   /** Inner updates per batch, μ; default 1. */
   innerIterations?: number;
   aggregation?: LossAggregation;
-  learningRate?: number;
-  warmupSteps?: number;
-  weightDecay?: number;
-  maxGradNorm?: number;
-  seed?: number;
-  checkpointEvery?: number;
-  keepCheckpoints?: number;
-  resume?: boolean;
-  onStep?: (metrics: GrpoStepMetrics) => void;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 /** One line of `metrics.jsonl` (paper Fig. 9 plots reward and completion length). */
@@ -89,7 +79,9 @@ function mix(seed: number, step: number): number {
 }
 
 /**
- * SC-GRPO (METHOD.md §4): per step, sample G completions per prompt from the current policy
+ * SC-GRPO (METHOD.md §4). Defaults: G = 4, 4 prompts per step, 512 new tokens, temperature 1,
+ * β = 0.04, ε = 0.2, μ = 1, `sequence-mean`, learning rate 5e-4 (constant after `warmupSteps`, 0),
+ * no weight decay. Per step, sample G completions per prompt from the current policy
  * (KV-cached, seeded), score them (default: the four SC-GRPO rewards, paper preset), turn rewards
  * into group-relative advantages, and take μ AdamW steps on the clipped objective with the k3 KL
  * to the frozen reference. Every step appends reward, components, group std, KL, length, clip

@@ -5,18 +5,19 @@ import {
   NonFiniteLossError,
   type TinyVLM,
   type TrainingExample,
+  type TrainingLoopOptions,
   clipByGlobalNorm,
+  mulberry32,
   cosineWithWarmup,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
 } from '@iad-r1/models/tfjs';
 
-export interface SftOptions {
+/** PA-SFT options; see {@link trainSft} for the defaults. */
+export interface SftOptions extends TrainingLoopOptions<SftStepMetrics> {
   model: TinyVLM;
   examples: readonly TrainingExample[];
-  /** Output folder: `metrics.jsonl`, `checkpoints/step-NNNNNN/`, `checkpoints/latest.json`. */
-  out: string;
   epochs?: number;
   /** Stop after this many optimiser steps in all (default: epochs × steps per epoch). */
   maxSteps?: number;
@@ -24,25 +25,6 @@ export interface SftOptions {
   batchSize?: number;
   /** Micro-batches per optimiser step; default 1. */
   gradientAccumulation?: number;
-  /** Peak learning rate; default 2e-5 (the paper's, for billion-parameter models; TinyVLM wants ~3e-3). */
-  learningRate?: number;
-  /** Linear warm-up steps before the cosine decay; default min(100, 10 % of the run). */
-  warmupSteps?: number;
-  /** AdamW decoupled weight decay; default 0.1. */
-  weightDecay?: number;
-  /** Clip the global gradient norm to this; default 1. */
-  maxGradNorm?: number;
-  /** Seed of the data order; default 0. */
-  seed?: number;
-  /** Write a checkpoint every N steps (and at the end); default 0 = only at the end. */
-  checkpointEvery?: number;
-  /** Checkpoints kept on disk; default 2. */
-  keepCheckpoints?: number;
-  /** Continue from the latest checkpoint in `out` when there is one; default true. */
-  resume?: boolean;
-  onStep?: (metrics: SftStepMetrics) => void;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 /** One line of `metrics.jsonl`. */
@@ -76,14 +58,7 @@ interface SftState {
 }
 
 function permutation(n: number, seed: number, epoch: number): number[] {
-  let state = (seed * 2654435761 + epoch * 40503 + 1) >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32((seed * 2654435761 + epoch * 40503 + 1) >>> 0);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -93,7 +68,9 @@ function permutation(n: number, seed: number, epoch: number): number[] {
 }
 
 /**
- * PA-SFT (METHOD.md §5): teacher-forced cross-entropy on the assistant tokens only, AdamW with
+ * PA-SFT (METHOD.md §5). Defaults: 1 epoch, batch 8, no accumulation, learning rate 2e-5 (the
+ * paper's, for billion-parameter models; TinyVLM wants ~3e-3), warm-up min(100, 10 % of the run),
+ * weight decay 0.1. Teacher-forced cross-entropy on the assistant tokens only, AdamW with
  * decoupled weight decay, linear warm-up then cosine decay, global-norm clipping, gradient
  * accumulation, padded batches, epochs in a seeded order. Every step appends to `metrics.jsonl`;
  * checkpoints (weights, tokenizer, optimiser moments, step) are written atomically, and a new run

@@ -9,3 +9,5 @@ export { type NamedTensor, encodeSafetensors, readSafetensors } from './safetens
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
 export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
+export type { TrainingLoopOptions } from './training/training-loop-options';
+export { mulberry32 } from './tiny-vlm';

@@ -70,7 +70,8 @@ export interface TinyVlmOptions {
   generationBatchSize?: number;
 }
 
-function mulberry32(seed: number): () => number {
+/** A seeded uniform [0, 1) generator (mulberry32): sampling and data order use it. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
