@@ -6,7 +6,7 @@ import type { ChatMessage, VisionLanguageModel } from '@iad-r1/models';
 import type { AnswerRecord } from './answer-record';
 import { answerStyleOf, extractAnswer } from './answer-extraction';
 import { AnswersWriter, readAnswers } from './answers-file';
-import { type EvaluationSummary, summarise } from './metrics';
+import { type EvaluationSummary, groupBy, summarise } from './metrics';
 import { chooseReference } from './reference-selection';
 import { writeReports } from './reports/write-reports';
 
@@ -69,8 +69,10 @@ function rank(seed: number, key: string): number {
 export function selectQuestions(datasets: readonly AnomalyDataset[], limit: number | undefined, seed: number): Array<{ sample: AnomalySample; dataset: AnomalyDataset }> {
   const out: Array<{ sample: AnomalySample; dataset: AnomalyDataset }> = [];
   for (const dataset of datasets) {
-    const groups = new Map<string, AnomalySample[]>();
-    for (const s of dataset.samples) if (s.split === 'test') groups.set(s.dataset, [...(groups.get(s.dataset) ?? []), s]);
+    const groups = groupBy(
+      dataset.samples.filter((s) => s.split === 'test'),
+      (s) => s.dataset,
+    );
     for (const samples of groups.values()) {
       const chosen = limit === undefined ? samples : [...samples].sort((a, b) => rank(seed, keyOf(a)) - rank(seed, keyOf(b))).slice(0, limit);
       for (const sample of chosen) out.push({ sample, dataset });

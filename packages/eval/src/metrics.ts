@@ -67,6 +67,18 @@ export function detectionMetrics(answers: readonly Pick<AnswerRecord, 'label' | 
   };
 }
 
+/** Groups items by key in one pass, keeping their order within each group. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /**
  * Per-dataset (pooled over categories) and per-category metrics, and their average over datasets.
  *
@@ -75,12 +87,10 @@ export function detectionMetrics(answers: readonly Pick<AnswerRecord, 'label' | 
  * summary.average.balancedAccuracy;
  */
 export function summarise(answers: readonly AnswerRecord[]): EvaluationSummary {
-  const byDataset = new Map<string, AnswerRecord[]>();
-  for (const a of answers) byDataset.set(a.dataset, [...(byDataset.get(a.dataset) ?? []), a]);
+  const byDataset = groupBy(answers, (a) => a.dataset);
   const datasets: Record<string, DatasetMetrics> = {};
   for (const [name, rows] of [...byDataset].sort(([a], [b]) => a.localeCompare(b))) {
-    const byCategory = new Map<string, AnswerRecord[]>();
-    for (const a of rows) byCategory.set(a.category, [...(byCategory.get(a.category) ?? []), a]);
+    const byCategory = groupBy(rows, (a) => a.category);
     const categories = Object.fromEntries([...byCategory].sort(([a], [b]) => a.localeCompare(b)).map(([c, r]) => [c, detectionMetrics(r)]));
     datasets[name] = { ...detectionMetrics(rows), categories };
   }
