@@ -29,3 +29,4 @@ export { type SyntheticSet, readSyntheticSet } from './synthetic/read-synthetic-
 export { SYNTHETIC_BENCHMARKS, SYNTHETIC_CATEGORIES, TRAINING_CATEGORIES, type SyntheticCategory } from './synthetic/catalog';
 export { DEFECT_NAMES, DEFECT_TYPES, type DefectName } from './synthetic/defects';
 export { type ContactSheetOptions, contactSheet } from './synthetic/contact-sheet';
+export { type Random, createRandom, hashSeed } from './synthetic/random';

@@ -1,0 +1,28 @@
+export { type Describer } from './describers/describer';
+export { type VlmDescriberOptions, vlmDescriber } from './describers/vlm-describer';
+export { templateDescriber } from './describers/template-describer';
+export { DEFAULT_EXPERT_AD_PROMPTS, type ExpertAdPrompts, fillPrompt } from './prompts';
+export { UnknownDefectError, coarseTypeOfDefect } from './defect-type';
+export { type PreparePairsOptions, preparePairs } from './prepare-pairs';
+export { type PrepareStepOptions, prepareStep } from './prepare-step';
+export { type HighlightOptions, highlightDefect, writeHighlight } from './highlight-defect';
+export { type GenerationStepOptions, type StepSummary, describePairs } from './describe-step';
+export { thinkPairs } from './think-step';
+export { type ThinkOutput, expertAdRecordFromPair, parseThinkOutput } from './think-output';
+export { type ReviewServer, type ReviewServerOptions, startReviewServer } from './review/review-server';
+export { type ExpertAdStats, type IntegrateOptions, type IntegrateResult, PAPER_PA_SFT_SHARE, integrate } from './integrate';
+export { EXPERT_AD_SOURCES, type ExpertAdSource, type LoadSourceOptions, loadSource } from './load-source';
+export { type ExpertAdPipelineOptions, type ExpertAdStep, runExpertAdPipeline } from './run-pipeline';
+export { JsonlFileError, readJsonlFile } from './jsonl-file';
+export { WORKSPACE_FILES, type WorkspaceState, readWorkspace } from './workspace';
+export {
+  type DescriptionRecord,
+  type PairRecord,
+  REVIEW_DECISIONS,
+  type ReviewDecision,
+  type ThoughtRecord,
+  descriptionRecordSchema,
+  pairRecordSchema,
+  reviewDecisionSchema,
+  thoughtRecordSchema,
+} from './records';

@@ -1,0 +1,179 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  type ExpertAdRecord,
+  type PaSftRecord,
+  type ScGrpoRecord,
+  type TypeLevel,
+  expertAdToPaSft,
+  expertAdToScGrpo,
+  paSftRecordSchema,
+  scGrpoRecordSchema,
+  toJsonl,
+} from '@iad-r1/cot-schema';
+import { createRandom, hashSeed } from '@iad-r1/datasets';
+import { expertAdRecordFromPair } from './think-output';
+import { WORKSPACE_FILES, readWorkspace } from './workspace';
+
+/** The paper's split: ~2.9K records for PA-SFT, ~3K for SC-GRPO. */
+export const PAPER_PA_SFT_SHARE = 2.9 / 5.9;
+
+/** Options of {@link integrate}. */
+export interface IntegrateOptions {
+  /** The pipeline's output folder. */
+  out: string;
+  /** Accept every valid record that has no review decision (the review step skipped). Default false. */
+  autoAccept?: boolean;
+  /** Share of the records for the PA-SFT set, the rest for SC-GRPO; default {@link PAPER_PA_SFT_SHARE}. */
+  paSftShare?: number;
+  /** Seed of the split; default 0. */
+  seed?: number;
+  /** `<type>` text in the exports: the coarse type (default) or the fine-grained one. */
+  typeLevel?: TypeLevel;
+  log?: (line: string) => void;
+}
+
+/** Counts `stats.json` holds. */
+export interface ExpertAdStats {
+  /** Records in `expert-ad.jsonl`. */
+  records: number;
+  split: { paSft: number; scGrpo: number };
+  byLabel: { normal: number; anomalous: number };
+  byCategory: Record<string, { normal: number; anomalous: number }>;
+  byType: Record<string, number>;
+  /** Anomalous records per location text (the cell of the defect's main blob). */
+  byLocation: Record<string, number>;
+  review: { accepted: number; edited: number; autoAccepted: number; rejected: number; pending: number };
+  /** Pairs the think step flagged, and pairs not yet through describe/think. */
+  flagged: number;
+  unfinished: number;
+}
+
+/** What {@link integrate} assembled. */
+export interface IntegrateResult {
+  records: ExpertAdRecord[];
+  paSft: ExpertAdRecord[];
+  scGrpo: ExpertAdRecord[];
+  stats: ExpertAdStats;
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** LLaMA-Factory `dataset_info.json` entry for a sharegpt-style file with images. */
+function llamaFactoryEntry(fileName: string): Record<string, unknown> {
+  return {
+    file_name: fileName,
+    formatting: 'sharegpt',
+    columns: { messages: 'messages', images: 'images' },
+    tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
+  };
+}
+
+/**
+ * Step 5 (integrate): assembles the accepted and edited records (and, with `autoAccept`, the
+ * unreviewed ones) into canonical Expert-AD records, splits them seeded and stratified by label
+ * into the PA-SFT and SC-GRPO sets, and writes `expert-ad.jsonl`, `pa-sft.json` and
+ * `pa-sft-1shot.json` (LLaMA-Factory sharegpt), `sc-grpo.json` and `sc-grpo-1shot.json`
+ * (`{id, image, problem, solution}`), `dataset_info.json`, `split.json` and `stats.json`. Every
+ * exported record is validated with `cot-schema`. Re-running rewrites them from the decisions.
+ *
+ * @example
+ * const { stats } = await integrate({ out: 'out/expert-ad', autoAccept: true });
+ * stats.split; // { paSft: …, scGrpo: … }
+ */
+export async function integrate(options: IntegrateOptions): Promise<IntegrateResult> {
+  const { out } = options;
+  const share = options.paSftShare ?? PAPER_PA_SFT_SHARE;
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`paSftShare must be between 0 and 1, got ${share}`);
+  const seed = options.seed ?? 0;
+  const typeLevel = options.typeLevel ?? 'coarse';
+  const state = await readWorkspace(out, options.log);
+  const review = { accepted: 0, edited: 0, autoAccepted: 0, rejected: 0, pending: 0 };
+  let flagged = 0;
+  let unfinished = 0;
+  const records: ExpertAdRecord[] = [];
+  for (const pair of state.pairs) {
+    const thought = state.thoughts.get(pair.id);
+    if (!thought) {
+      unfinished++;
+      continue;
+    }
+    if (!thought.ok) {
+      flagged++;
+      continue;
+    }
+    const decision = state.reviews.get(pair.id);
+    if (decision?.status === 'rejected') {
+      review.rejected++;
+      continue;
+    }
+    if (!decision && !options.autoAccept) {
+      review.pending++;
+      continue;
+    }
+    if (decision) review[decision.status]++;
+    else review.autoAccepted++;
+    const status = decision ? { status: decision.status, reviewedAt: decision.reviewedAt, ...(decision.note ? { note: decision.note } : {}) } : { status: 'accepted' as const, note: 'auto-accepted' };
+    const edits = decision?.status === 'edited' ? decision : {};
+    records.push(expertAdRecordFromPair(pair, thought, status, edits));
+  }
+
+  // Seeded split, stratified by label, so both sets keep the normal/anomalous balance.
+  const paSft: ExpertAdRecord[] = [];
+  const scGrpo: ExpertAdRecord[] = [];
+  for (const label of ['anomalous', 'normal'] as const) {
+    const group = records.filter((r) => r.label === label);
+    const rng = createRandom(hashSeed(seed, 'split', label));
+    for (let i = group.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [group[i], group[j]] = [group[j] as ExpertAdRecord, group[i] as ExpertAdRecord];
+    }
+    const cut = Math.round(group.length * share);
+    paSft.push(...group.slice(0, cut));
+    scGrpo.push(...group.slice(cut));
+  }
+  const order = new Map(records.map((r, i) => [r.id, i]));
+  const byOrder = (a: ExpertAdRecord, b: ExpertAdRecord): number => (order.get(a.id) as number) - (order.get(b.id) as number);
+  paSft.sort(byOrder);
+  scGrpo.sort(byOrder);
+
+  const toPaSft = (shots: 0 | 1): PaSftRecord[] => paSft.map((r) => paSftRecordSchema.parse(expertAdToPaSft(r, { shots, typeLevel })));
+  const toScGrpo = (shots: 0 | 1): ScGrpoRecord[] => scGrpo.map((r) => scGrpoRecordSchema.parse(expertAdToScGrpo(r, { shots, typeLevel })));
+
+  const stats: ExpertAdStats = {
+    records: records.length,
+    split: { paSft: paSft.length, scGrpo: scGrpo.length },
+    byLabel: { normal: 0, anomalous: 0 },
+    byCategory: {},
+    byType: {},
+    byLocation: {},
+    review,
+    flagged,
+    unfinished,
+  };
+  for (const r of records) {
+    stats.byLabel[r.label]++;
+    const category = (stats.byCategory[r.source.category] ??= { normal: 0, anomalous: 0 });
+    category[r.label]++;
+    if (r.coarseType) stats.byType[r.coarseType] = (stats.byType[r.coarseType] ?? 0) + 1;
+    if (r.location) stats.byLocation[r.location.text] = (stats.byLocation[r.location.text] ?? 0) + 1;
+  }
+
+  const F = WORKSPACE_FILES;
+  await writeAtomic(join(out, F.expertAd), toJsonl(records));
+  await writeAtomic(join(out, F.paSft), json(toPaSft(0)));
+  await writeAtomic(join(out, F.paSftOneShot), json(toPaSft(1)));
+  await writeAtomic(join(out, F.scGrpo), json(toScGrpo(0)));
+  await writeAtomic(join(out, F.scGrpoOneShot), json(toScGrpo(1)));
+  await writeAtomic(join(out, F.datasetInfo), json({ iad_r1_pa_sft: llamaFactoryEntry(F.paSft), iad_r1_pa_sft_1shot: llamaFactoryEntry(F.paSftOneShot) }));
+  await writeAtomic(join(out, F.split), json({ seed, paSftShare: share, paSft: paSft.map((r) => r.id), scGrpo: scGrpo.map((r) => r.id) }));
+  await writeAtomic(join(out, F.stats), json(stats));
+  return { records, paSft, scGrpo, stats };
+}

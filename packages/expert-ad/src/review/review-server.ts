@@ -1,0 +1,198 @@
+import { readFile } from 'node:fs/promises';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+import { z } from 'zod';
+import { JsonlAppender } from '../jsonl-file';
+import { type PairRecord, type ReviewDecision, REVIEW_DECISIONS, reviewDecisionSchema } from '../records';
+import { WORKSPACE_FILES, readWorkspace } from '../workspace';
+import { REVIEW_PAGE_HTML } from './review-page';
+
+/** Options of {@link startReviewServer}. */
+export interface ReviewServerOptions {
+  /** The pipeline's output folder (after the think step). */
+  out: string;
+  /** Port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
+  log?: (line: string) => void;
+}
+
+/** A running review server. */
+export interface ReviewServer {
+  /** `http://127.0.0.1:PORT/` */
+  url: string;
+  /** Resolves when the reviewer presses "Finish & integrate". */
+  finished: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Review status of a record: its latest decision, else pending. */
+export type ReviewStatusOf = ReviewDecision['status'] | 'pending';
+
+const decisionBodySchema = z
+  .object({
+    id: z.string().min(1),
+    status: z.enum(REVIEW_DECISIONS),
+    think: z.string().trim().min(1).optional(),
+    location: z.string().trim().min(1).optional(),
+    fineType: z.string().trim().min(1).optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.bmp': 'image/bmp', '.webp': 'image/webp', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(request: IncomingMessage, limit = 1 << 20): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+}
+
+/**
+ * Step 4 (review): a local web page, bound to 127.0.0.1, that shows reference, query and mask
+ * overlay side by side with the generated CoT, location and type. The reviewer accepts, rejects
+ * or edits each record (keyboard shortcuts a / r / e); every decision is appended to
+ * `reviews.jsonl` and flushed to disk before the page is told it is saved, so a crash loses
+ * nothing. Only records whose think step succeeded are shown.
+ *
+ * @example
+ * const server = await startReviewServer({ out: 'out/expert-ad', port: 8765 });
+ * console.log(`review at ${server.url}`);
+ * await server.finished; // the reviewer pressed "Finish & integrate"
+ * await server.close();
+ */
+export async function startReviewServer(options: ReviewServerOptions): Promise<ReviewServer> {
+  const state = await readWorkspace(options.out, options.log);
+  const reviewable = state.pairs.filter((p) => state.thoughts.get(p.id)?.ok);
+  const pairs = new Map<string, PairRecord>(reviewable.map((p) => [p.id, p]));
+  const decisions = state.reviews;
+  const writer = new JsonlAppender(join(options.out, WORKSPACE_FILES.reviews), { durable: true });
+  const statusOf = (id: string): ReviewStatusOf => decisions.get(id)?.status ?? 'pending';
+  const counts = () => {
+    const c = { total: reviewable.length, pending: 0, accepted: 0, edited: 0, rejected: 0 };
+    for (const p of reviewable) c[statusOf(p.id)]++;
+    return c;
+  };
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
+  const pairOf = (id: string | null): PairRecord => {
+    const pair = id ? pairs.get(id) : undefined;
+    if (!pair) throw new HttpError(404, `no reviewable record ${JSON.stringify(id)}`);
+    return pair;
+  };
+  const json = (response: ServerResponse, status: number, body: unknown): void => {
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    response.end(JSON.stringify(body));
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const route = `${request.method} ${url.pathname}`;
+    switch (route) {
+      case 'GET /':
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(REVIEW_PAGE_HTML);
+        return;
+      case 'GET /api/items': {
+        const filter = url.searchParams.get('status') ?? 'all';
+        const items = reviewable
+          .map((p) => ({ id: p.id, category: p.category, label: p.label, status: statusOf(p.id) }))
+          .filter((item) => filter === 'all' || item.status === filter);
+        json(response, 200, { counts: counts(), items });
+        return;
+      }
+      case 'GET /api/item': {
+        const pair = pairOf(url.searchParams.get('id'));
+        const thought = state.thoughts.get(pair.id) as Extract<NonNullable<ReturnType<typeof state.thoughts.get>>, { ok: true }>;
+        const decision = decisions.get(pair.id);
+        json(response, 200, {
+          pair,
+          status: statusOf(pair.id),
+          description: state.descriptions.get(pair.id)?.description ?? '',
+          think: decision?.think ?? thought.think,
+          location: decision?.location ?? pair.location?.text ?? null,
+          fineType: decision?.fineType ?? thought.fineType ?? null,
+        });
+        return;
+      }
+      case 'GET /api/image': {
+        const pair = pairOf(url.searchParams.get('id'));
+        const which = url.searchParams.get('which');
+        const highlight = state.descriptions.get(pair.id)?.highlightImage;
+        const path = which === 'reference' ? pair.referenceImage : which === 'query' ? pair.queryImage : which === 'overlay' ? (highlight ?? pair.queryImage) : undefined;
+        if (!path) throw new HttpError(400, 'which must be reference, query or overlay');
+        const bytes = await readFile(path).catch(() => {
+          throw new HttpError(404, `image not found: ${path}`);
+        });
+        response.writeHead(200, { 'content-type': IMAGE_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+        response.end(bytes);
+        return;
+      }
+      case 'POST /api/decision': {
+        const parsed = decisionBodySchema.safeParse(await readBody(request));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new HttpError(422, `field ${issue?.path.join('.') || '(body)'}: ${issue?.message}`);
+        }
+        const body = parsed.data;
+        const pair = pairOf(body.id);
+        if (body.status !== 'edited' && (body.think || body.location || body.fineType)) throw new HttpError(422, 'only an edited decision carries think, location or fineType');
+        if (body.status === 'edited' && pair.label === 'normal' && (body.location || body.fineType)) throw new HttpError(422, 'a normal record has no location or type to edit');
+        const decision: ReviewDecision = reviewDecisionSchema.parse({ ...body, reviewedAt: new Date().toISOString() });
+        await writer.append(decision);
+        decisions.set(decision.id, decision);
+        json(response, 200, { saved: decision, counts: counts() });
+        return;
+      }
+      case 'POST /api/finish':
+        json(response, 200, { counts: counts() });
+        finish();
+        return;
+      default:
+        throw new HttpError(404, `no route ${route}`);
+    }
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (status === 500) options.log?.(`review server: ${(error as Error).stack ?? error}`);
+      if (!response.headersSent) json(response, status, { error: (error as Error).message });
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only: the page serves local images and writes decisions without authentication.
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    finished,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await writer.close();
+    },
+  };
+}
