@@ -23,12 +23,15 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'sft-steps': { type: 'string' },
     'grpo-steps': { type: 'string' },
+    'train-per-category': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
 const quick = args.quick;
 const settings = {
   perCategory: quick ? 3 : 12,
+  // Training images are cheap to generate and the vision stem needs many; evaluations stay small.
+  trainPerCategory: Number(args['train-per-category'] ?? (quick ? 3 : 100)),
   sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 240)),
   grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 40)),
   maxNewTokens: 128,
@@ -43,7 +46,7 @@ await selectBackend();
 
 // 1. Data: training categories with template Expert-AD records, six held-out benchmarks.
 const dataDir = join(out, 'data');
-await generateSyntheticSet({ out: dataDir, seed, size: 32, perCategory: settings.perCategory });
+await generateSyntheticSet({ out: dataDir, seed, size: 32, perCategory: settings.trainPerCategory, benchmarkPerCategory: settings.perCategory });
 const set = await readSyntheticSet(dataDir);
 const benchmarks = Object.values(set.benchmarks);
 say(`[${elapsed()}] synthetic set: ${set.expertAd.length} Expert-AD records, ${benchmarks.length} benchmarks`);
@@ -61,7 +64,7 @@ const sftExamples = set.expertAd.flatMap((record) => promptsOf(record).map((mess
 const grpoSamples = set.expertAd.flatMap((record) => promptsOf(record).map((messages, i) => ({ id: `${record.id}#${i}`, messages, solution: solutionOf(record) })));
 
 const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION], { vocabSize: 512 });
-const config = { imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
+const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
 const model = TinyVLM.create(config, tokenizer, { seed });
 say(`[${elapsed()}] TinyVLM with ${model.parameterCount().toLocaleString()} parameters, ${tokenizer.size}-token BPE vocabulary`);
 

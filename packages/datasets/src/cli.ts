@@ -43,9 +43,10 @@ program
   .addOption(new Option('--seed <n>', 'random seed').argParser(wholeNumber(0)).default(0))
   .addOption(new Option('--size <px>', 'image side in pixels').argParser(wholeNumber(32)).default(64))
   .addOption(new Option('--per-category <k>', 'K train normals, K test normals and K test anomalies per category').argParser(wholeNumber(1)).default(8))
+  .addOption(new Option('--benchmark-per-category <k>', 'the same for the six held-out benchmarks (default: --per-category)').argParser(wholeNumber(1)))
   .option('--force', 'regenerate over a set made with other parameters', false)
   .addHelpText('after', '\nExample:\n  iad-r1-datasets synth --out data/synthetic --seed 0 --size 64 --per-category 8')
-  .action(async (options: { out: string; seed: number; size: number; perCategory: number; force: boolean }) => {
+  .action(async (options: { out: string; seed: number; size: number; perCategory: number; benchmarkPerCategory?: number; force: boolean }) => {
     const bar = new SingleBar({ format: 'synth |{bar}| {value}/{total} images | {eta_formatted} left', stream: process.stderr, hideCursor: true });
     let started = false;
     const manifest = await generateSyntheticSet({
@@ -53,6 +54,7 @@ program
       seed: options.seed,
       size: options.size,
       perCategory: options.perCategory,
+      ...(options.benchmarkPerCategory ? { benchmarkPerCategory: options.benchmarkPerCategory } : {}),
       force: options.force,
       onProgress: (done, total) => {
         if (!started) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../src/index';
 import { BpeTokenizer, TinyVLM, type TrainingExample, tf } from '../src/tfjs/index';
+import { conv3x3Relu } from '../src/tfjs/layers';
 import '@tensorflow/tfjs-backend-wasm';
 
 // Images are passed as generated pixel arrays: the loader below turns a "colour:x" string into an
@@ -76,11 +77,14 @@ describe('TinyVLM training surface', () => {
     model.dispose();
   });
 
-  it('gives the same loss and gradients on the wasm and cpu backends', async () => {
+  it.each([
+    ['a plain ViT', {}],
+    ['a conv stem', { visionStem: [4, 6] }],
+  ])('gives the same loss and gradients on the wasm and cpu backends (%s)', async (_, extra) => {
     const results: Record<string, { loss: number; grads: number[] }> = {};
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
-      const model = TinyVLM.create({ ...tiny, vocabSize: tokenizer.size }, tokenizer, { seed: 3, imageLoader });
+      const model = TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 3, imageLoader });
       const batch = await model.prepareTrainingBatch([example(0), example(1), example(2)]);
       results[backend] = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, model.trainableVariables);
@@ -154,9 +158,27 @@ describe('TinyVLM generation', () => {
   });
 });
 
+describe('conv3x3Relu', () => {
+  it('equals tf.conv2d (same padding, stride 1) followed by ReLU', () => {
+    const x = tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([27, 4], 0, 1, 'float32', 2);
+    const b = tf.randomNormal([4], 0, 1, 'float32', 3);
+    // im2col orders columns (dy, dx, channel): exactly conv2d's [height, width, in, out] filter layout.
+    const expected = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, tf.reshape(w, [3, 3, 3, 4]) as tf.Tensor4D, 1, 'same'), b));
+    const actual = conv3x3Relu(x, w, b);
+    expect(actual.shape).toEqual([2, 5, 7, 4]);
+    expect(tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]).toBeLessThan(1e-5);
+    expect(tf.sum(tf.cast(tf.greater(actual, 0), 'float32')).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([x, w, b, expected, actual]);
+  });
+});
+
 describe('TinyVLM persistence', () => {
-  it('saves and loads (config, safetensors, tokenizer) to the same outputs; clone is frozen', async () => {
-    const model = TinyVLM.create({ ...tiny, vocabSize: tokenizer.size }, tokenizer, { seed: 7, imageLoader });
+  it.each([
+    ['a plain ViT', {}],
+    ['a conv stem', { visionStem: [4, 6] }],
+  ])('saves and loads (config, safetensors, tokenizer) to the same outputs; clone is frozen (%s)', async (_, extra) => {
+    const model = TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 7, imageLoader });
     const dir = join(mkdtempSync(join(tmpdir(), 'iad-r1-tinyvlm-')), 'model');
     await model.save(dir);
     const loaded = await TinyVLM.load(dir, { imageLoader });

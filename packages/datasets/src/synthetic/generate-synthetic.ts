@@ -24,6 +24,8 @@ export interface GenerateSyntheticOptions {
   size?: number;
   /** Images per category and split part: K train normals, K test normals, K test anomalies. Default 8. */
   perCategory?: number;
+  /** The same count for the six held-out benchmarks only; default `perCategory`. Lets a large training set go with quick evaluations. */
+  benchmarkPerCategory?: number;
   /** Regenerate over a folder that holds a set with other parameters. */
   force?: boolean;
   /** Called after each image with (done, total). */
@@ -37,6 +39,8 @@ export const syntheticManifestSchema = z.object({
   seed: z.number().int(),
   size: z.number().int().positive(),
   perCategory: z.number().int().positive(),
+  /** Absent in sets written before it existed: then equal to perCategory. */
+  benchmarkPerCategory: z.number().int().positive().optional(),
   training: z.object({ root: z.string(), categories: z.array(z.string()) }),
   benchmarks: z.array(z.object({ name: z.string(), mirrors: z.string(), kind: z.enum(['object', 'texture']), root: z.string(), categories: z.array(z.string()) })),
   expertAd: z.string(),
@@ -86,17 +90,20 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
   const seed = options.seed ?? 0;
   const size = options.size ?? 64;
   const perCategory = options.perCategory ?? 8;
+  const benchmarkPerCategory = options.benchmarkPerCategory ?? perCategory;
   if (!Number.isInteger(size) || size < 32) throw new RangeError(`size must be a whole number ≥ 32, got ${size}`);
   if (!Number.isInteger(perCategory) || perCategory < 1) throw new RangeError(`perCategory must be a whole number ≥ 1, got ${perCategory}`);
+  if (!Number.isInteger(benchmarkPerCategory) || benchmarkPerCategory < 1) throw new RangeError(`benchmarkPerCategory must be a whole number ≥ 1, got ${benchmarkPerCategory}`);
 
   const manifestPath = join(out, 'synthetic.json');
   const existing = await readFile(manifestPath, 'utf8').then((t) => syntheticManifestSchema.safeParse(JSON.parse(t)), () => undefined);
   if (existing?.success) {
     const m = existing.data;
-    const same = m.seed === seed && m.size === size && m.perCategory === perCategory && m.version === SYNTHETIC_GENERATOR_VERSION;
+    const same =
+      m.seed === seed && m.size === size && m.perCategory === perCategory && (m.benchmarkPerCategory ?? m.perCategory) === benchmarkPerCategory && m.version === SYNTHETIC_GENERATOR_VERSION;
     if (same && !options.force) return m;
     if (!same && !options.force) {
-      throw new DatasetError(out, `holds a synthetic set with other parameters (seed ${m.seed}, size ${m.size}, perCategory ${m.perCategory}); pass force or choose another folder`);
+      throw new DatasetError(out, `holds a synthetic set with other parameters (seed ${m.seed}, size ${m.size}, perCategory ${m.perCategory}, benchmarkPerCategory ${m.benchmarkPerCategory ?? m.perCategory}); pass force or choose another folder`);
     }
   }
   await rm(manifestPath, { force: true });
@@ -104,10 +111,10 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
   await rm(join(out, 'benchmarks'), { recursive: true, force: true });
 
   const groups = [
-    { root: 'train', categories: [...TRAINING_CATEGORIES] as string[] },
-    ...SYNTHETIC_BENCHMARKS.map((b) => ({ root: `benchmarks/${b.name}`, categories: [...b.categories] })),
+    { root: 'train', categories: [...TRAINING_CATEGORIES] as string[], count: perCategory },
+    ...SYNTHETIC_BENCHMARKS.map((b) => ({ root: `benchmarks/${b.name}`, categories: [...b.categories], count: benchmarkPerCategory })),
   ];
-  const total = groups.reduce((n, g) => n + g.categories.length * perCategory * 3, 0);
+  const total = groups.reduce((n, g) => n + g.categories.length * g.count * 3, 0);
   let done = 0;
   const tick = (): void => options.onProgress?.(++done, total);
   const defectCounts: Record<string, number> = Object.fromEntries(DEFECT_NAMES.map((d) => [d, 0]));
@@ -121,13 +128,13 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
       const category = categoryByName(name);
       const base = join(out, group.root, name);
       const trainGood: string[] = [];
-      for (let i = 0; i < perCategory; i++) {
+      for (let i = 0; i < group.count; i++) {
         const path = join(base, 'train', 'good', `${pad(i)}.png`);
         await writePng(path, render(name, size, seed, 'train', i).raster.toBytes(), size, 3);
         trainGood.push(path);
         tick();
       }
-      for (let i = 0; i < perCategory; i++) {
+      for (let i = 0; i < group.count; i++) {
         const path = join(base, 'test', 'good', `${pad(i)}.png`);
         await writePng(path, render(name, size, seed, 'test-good', i).raster.toBytes(), size, 3);
         tick();
@@ -150,7 +157,7 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
       // spread over all eight types across categories.
       const offset = hashSeed(seed, name, 'defect-offset') % DEFECT_NAMES.length;
       const perDefect: Record<string, number> = {};
-      for (let i = 0; i < perCategory; i++) {
+      for (let i = 0; i < group.count; i++) {
         const defect = DEFECT_NAMES[(offset + i) % DEFECT_NAMES.length] as DefectName;
         const index = (perDefect[defect] = (perDefect[defect] ?? -1) + 1);
         const scene = render(name, size, seed, 'test-defect', i);
@@ -195,6 +202,7 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
     seed,
     size,
     perCategory,
+    ...(benchmarkPerCategory !== perCategory ? { benchmarkPerCategory } : {}),
     training: { root: 'train', categories: [...TRAINING_CATEGORIES] },
     benchmarks: SYNTHETIC_BENCHMARKS.map((b) => ({ name: b.name, mirrors: b.mirrors, kind: b.kind, root: `benchmarks/${b.name}`, categories: [...b.categories] })),
     expertAd: 'expert-ad.jsonl',

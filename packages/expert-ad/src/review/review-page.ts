@@ -8,6 +8,7 @@ export const REVIEW_PAGE_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Expert-AD review</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 14px system-ui, sans-serif; margin: 0; color: #1d232a; background: #f6f7f9; }
   header { display: flex; gap: 16px; align-items: center; padding: 10px 20px; background: #1d232a; color: #fff; }

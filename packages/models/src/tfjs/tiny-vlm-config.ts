@@ -7,6 +7,12 @@ export const tinyVlmConfigSchema = z.object({
   /** Side of a square patch; imageSize must be a multiple of it. */
   patchSize: z.number().int().positive().default(8),
   visionWidth: z.number().int().positive().default(64),
+  /**
+   * Channels of 3×3 convolution layers run on the full-resolution image before patching; their
+   * features, max- and mean-pooled per patch, are added to each patch embedding. Empty (default):
+   * a plain ViT. A small stem (e.g. [16, 32]) lets the model see defects smaller than a patch.
+   */
+  visionStem: z.array(z.number().int().positive()).default([]),
   visionLayers: z.number().int().nonnegative().default(1),
   visionHeads: z.number().int().positive().default(4),
   width: z.number().int().positive().default(128),

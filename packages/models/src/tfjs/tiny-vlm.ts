@@ -5,7 +5,7 @@ import type { Completion, GenerateOptions, GenerateResult, VisionLanguageModel }
 import { BpeTokenizer } from './bpe-tokenizer';
 import { type RenderedPrompt, completionOf, renderChat } from './chat-template';
 import { type ImageLoader, sharpImageLoader } from './image-loader';
-import { type BlockWeights, type KvCache, block, blockVariables, createBlock as createBlockWeights, dense, gelu, initVariable as createVariable, layerNorm } from './layers';
+import { type BlockWeights, type KvCache, block, blockVariables, conv3x3Relu, createBlock as createBlockWeights, dense, gelu, initVariable as createVariable, layerNorm } from './layers';
 import { encodeSafetensors, readSafetensors } from './safetensors';
 import { type Tensor, type Variable, tf } from './tf';
 import { type TinyVlmConfig, type TinyVlmConfigInput, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
@@ -50,6 +50,9 @@ interface Weights {
   patch: Variable;
   patchBias: Variable;
   visionPosition: Variable;
+  /** 3×3 conv layers of the vision stem and the projection of their pooled features (absent without a stem). */
+  stemConvs: Array<{ w: Variable; b: Variable }>;
+  stemProjection: Variable | null;
   visionBlocks: BlockWeights[];
   visionLnG: Variable;
   visionLnB: Variable;
@@ -156,6 +159,12 @@ export class TinyVLM implements VisionLanguageModel {
       patch: initVariable('vision.patch', [patchDim, config.visionWidth], 'normal', seed + 3),
       patchBias: initVariable('vision.patch_b', [config.visionWidth], 'zeros', 0),
       visionPosition: initVariable('vision.position', [patchesPerImage(config), config.visionWidth], 'normal', seed + 4, 0.01),
+      // He initialisation: the stem is ReLU throughout.
+      stemConvs: config.visionStem.map((channels, i) => {
+        const inputs = 9 * (i === 0 ? 3 : (config.visionStem[i - 1] as number));
+        return { w: initVariable(`vision.stem.conv${i}`, [inputs, channels], 'normal', seed + 50 + i, Math.sqrt(2 / inputs)), b: initVariable(`vision.stem.conv${i}_b`, [channels], 'zeros', 0) };
+      }),
+      stemProjection: config.visionStem.length > 0 ? initVariable('vision.stem.projection', [2 * (config.visionStem.at(-1) as number), config.visionWidth], 'normal', seed + 60) : null,
       visionBlocks: Array.from({ length: config.visionLayers }, (_, i) => createBlock(`vision.block${i}`, config.visionWidth, config.visionWidth * 4, seed + 100 + 10 * i, config.visionLayers)),
       visionLnG: initVariable('vision.ln.g', [config.visionWidth], 'ones', 0),
       visionLnB: initVariable('vision.ln.b', [config.visionWidth], 'zeros', 0),
@@ -180,6 +189,8 @@ export class TinyVLM implements VisionLanguageModel {
       w.patch,
       w.patchBias,
       w.visionPosition,
+      ...w.stemConvs.flatMap((c) => [c.w, c.b]),
+      ...(w.stemProjection ? [w.stemProjection] : []),
       ...w.visionBlocks.flatMap(blockVariables),
       w.visionLnG,
       w.visionLnB,
@@ -299,6 +310,18 @@ export class TinyVLM implements VisionLanguageModel {
         [n, grid * grid, c.patchSize * c.patchSize * 3],
       );
       let x = tf.add(dense(tf.sub(patches, 0.5), w.patch, w.patchBias), w.visionPosition);
+      if (w.stemProjection) {
+        let h = tf.sub(images, 0.5);
+        for (const conv of w.stemConvs) h = conv3x3Relu(h, conv.w, conv.b);
+        const channels = h.shape[3] as number;
+        const perPatch = tf.reshape(
+          tf.transpose(tf.reshape(h, [n, grid, c.patchSize, grid, c.patchSize, channels]), [0, 1, 3, 2, 4, 5]),
+          [n, grid * grid, c.patchSize * c.patchSize, channels],
+        );
+        // Max pooling keeps a defect a few pixels wide visible in its patch; the mean keeps the texture.
+        const pooled = tf.concat([tf.max(perPatch, 2), tf.mean(perPatch, 2)], 2);
+        x = tf.add(x, dense(pooled, w.stemProjection));
+      }
       for (const b of w.visionBlocks) x = block(x, b, c.visionHeads, null).y;
       x = layerNorm(x, w.visionLnG, w.visionLnB);
       return dense(gelu(dense(x, w.projector1, w.projector1Bias)), w.projector2, w.projector2Bias);

@@ -1,0 +1,134 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
+import { generateSyntheticSet } from '@iad-r1/datasets';
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describePairs, integrate, loadSource, prepareStep, startReviewServer, templateDescriber, thinkPairs } from '../src/index';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(chromiumPath);
+if (!haveBrowser && process.env.IAD_R1_REQUIRE_BROWSER === '1') throw new Error(`IAD_R1_REQUIRE_BROWSER=1 but no Chromium at ${chromiumPath}`);
+
+let out: string;
+beforeAll(async () => {
+  const root = mkdtempSync(join(tmpdir(), 'iad-r1-expert-ad-review-'));
+  await generateSyntheticSet({ out: join(root, 'data'), seed: 2, size: 32, perCategory: 2 });
+  out = join(root, 'out');
+  const dataset = await loadSource('synthetic', join(root, 'data'), { categories: ['plate', 'wood'] });
+  await prepareStep(dataset, { out });
+  await describePairs({ out, describer: templateDescriber() });
+  await thinkPairs({ out, describer: templateDescriber() });
+});
+
+const decisions = (): Array<{ id: string; status: string; think?: string }> =>
+  existsSync(join(out, 'reviews.jsonl')) ? readFileSync(join(out, 'reviews.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+
+describe('review server API', () => {
+  it('binds to 127.0.0.1, validates decisions and serves only the pairs’ images', async () => {
+    const server = await startReviewServer({ out });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const items = (await (await fetch(`${server.url}api/items?status=all`)).json()) as { counts: { total: number }; items: Array<{ id: string; label: string }> };
+      expect(items.counts.total).toBe(8);
+      const post = (body: unknown) => fetch(`${server.url}api/decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const id = items.items[0]?.id as string;
+      expect((await post({ id, status: 'maybe' })).status).toBe(422);
+      expect((await post({ id, status: 'accepted', think: 'sneaky edit' })).status).toBe(422);
+      expect((await post({ id: 'nope', status: 'accepted' })).status).toBe(404);
+      expect((await fetch(`${server.url}api/decision`, { method: 'POST', body: '{not json' })).status).toBe(400);
+      expect((await fetch(`${server.url}api/image?id=${encodeURIComponent(id)}&which=../../etc/passwd`)).status).toBe(400);
+      const image = await fetch(`${server.url}api/image?id=${encodeURIComponent(id)}&which=reference`);
+      expect(image.headers.get('content-type')).toBe('image/png');
+      expect(decisions()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe.skipIf(!haveBrowser)('review page in headless Chromium', () => {
+  it('accepts, rejects and edits with the keyboard; decisions are on disk at once and survive a restart', async () => {
+    let server = await startReviewServer({ out });
+    let first = '';
+    let second = '';
+    let third = '';
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction(() => document.getElementById('id')?.textContent !== '');
+      await expect.poll(() => page.textContent('#progress')).toBe('Reviewed 0 / 8 (accepted 0, edited 0, rejected 0)');
+      const idAt = () => page.textContent('#id') as Promise<string>;
+      // Every image loaded (reference, query, overlay).
+      await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+
+      first = await idAt();
+      await page.keyboard.press('a');
+      await expect.poll(idAt).not.toBe(first);
+      expect(decisions().at(-1)).toMatchObject({ id: first, status: 'accepted' });
+
+      second = await idAt();
+      await page.keyboard.press('r');
+      await expect.poll(idAt).not.toBe(second);
+      expect(decisions().at(-1)).toMatchObject({ id: second, status: 'rejected' });
+
+      third = await idAt();
+      const label = await page.textContent('#label');
+      await page.keyboard.press('e');
+      await page.fill('#think', 'Edited by the reviewer: the surface shows one clear flaw.');
+      if (label === 'anomalous') await page.fill('#fine-type', 'reviewer type');
+      await page.keyboard.press('Control+Enter');
+      await expect.poll(idAt).not.toBe(third);
+      expect(decisions().at(-1)).toMatchObject({ id: third, status: 'edited', think: 'Edited by the reviewer: the surface shows one clear flaw.' });
+      await expect.poll(() => page.textContent('#progress')).toBe('Reviewed 3 / 8 (accepted 1, edited 1, rejected 1)');
+
+      // Filter by status; navigation keys.
+      await page.selectOption('#filter', 'rejected');
+      await expect.poll(() => page.textContent('#position')).toBe('1 of 1');
+      expect(await idAt()).toBe(second);
+      await page.selectOption('#filter', 'pending');
+      await expect.poll(() => page.textContent('#position')).toBe('1 of 5');
+      await page.keyboard.press('j');
+      await expect.poll(() => page.textContent('#position')).toBe('2 of 5');
+      await page.keyboard.press('k');
+      await expect.poll(() => page.textContent('#position')).toBe('1 of 5');
+      expect(problems).toEqual([]);
+
+      // A restarted server shows the saved decisions.
+      await server.close();
+      server = await startReviewServer({ out });
+      await page.goto(server.url);
+      await page.selectOption('#filter', 'edited');
+      await expect.poll(idAt).toBe(third);
+      expect(await page.inputValue('#think')).toBe('Edited by the reviewer: the surface shows one clear flaw.');
+      await expect.poll(() => page.textContent('#status')).toBe('edited');
+
+      // "Finish & integrate" resolves `finished`.
+      await page.click('#finish');
+      await server.finished;
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+
+    // Integration without auto-accept keeps exactly the accepted and edited records.
+    const { records, stats } = await integrate({ out });
+    expect(records.map((r) => r.id).sort()).toEqual([first, third].sort());
+    expect(stats.review).toMatchObject({ accepted: 1, edited: 1, rejected: 1, pending: 5, autoAccepted: 0 });
+    const edited = parseRecords(readFileSync(join(out, 'expert-ad.jsonl'), 'utf8'), expertAdRecordSchema).find((r) => r.id === third);
+    expect(edited?.review.status).toBe('edited');
+    expect(edited?.think).toBe('Edited by the reviewer: the surface shows one clear flaw.');
+    const exported = [...JSON.parse(readFileSync(join(out, 'pa-sft.json'), 'utf8')), ...JSON.parse(readFileSync(join(out, 'sc-grpo.json'), 'utf8'))];
+    expect(exported).toHaveLength(2);
+    const sft = (JSON.parse(readFileSync(join(out, 'pa-sft.json'), 'utf8')) as unknown[]).map((r) => paSftRecordSchema.parse(r));
+    for (const r of sft) if (r.images.at(-1) === edited?.queryImage) expect(r.messages.at(-1)?.content).toContain('Edited by the reviewer');
+  });
+});
