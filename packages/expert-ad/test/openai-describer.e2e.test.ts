@@ -62,7 +62,7 @@ function runCli(args: string[]): { child: ChildProcess; done: Promise<{ code: nu
   return { child, done };
 }
 
-const lines = (file: string): Array<{ id: string; ok?: boolean }> => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l)) : []);
+const lines = (file: string): Array<{ id: string; ok?: boolean; attempts?: number }> => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l)) : []);
 
 describe('iad-r1-expert-ad all with an OpenAI-compatible VLM', () => {
   it('describes with the outlined copy and hints, retries and flags invalid CoT, and resumes after SIGKILL without duplicates', async () => {
@@ -117,7 +117,8 @@ describe('iad-r1-expert-ad all with an OpenAI-compatible VLM', () => {
     expect(new Set(thoughts.map((t) => t.id)).size).toBe(48);
     const flagged = thoughts.filter((t) => !t.ok).map((t) => t.id).sort();
     expect(flagged).toEqual([...pairsById.entries()].filter(([id, p]) => id.startsWith('gear/') && p.label === 'anomalous').map(([id]) => id).sort());
-    const capsule = thoughts.filter((t) => t.id.startsWith('capsule/')) as Array<{ attempts: number }>;
+    const capsule = thoughts.filter((t) => t.id.startsWith('capsule/'));
+    expect(capsule).toHaveLength(6);
     expect(capsule.every((t) => t.attempts === 2)).toBe(true);
 
     // Exports: 45 records, all valid and round-tripping.

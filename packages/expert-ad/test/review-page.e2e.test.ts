@@ -64,11 +64,11 @@ describe.skipIf(!haveBrowser)('review page in headless Chromium', () => {
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(server.url);
-      await page.waitForFunction(() => document.getElementById('id')?.textContent !== '');
+      await page.waitForFunction("document.getElementById('id')?.textContent !== ''");
       await expect.poll(() => page.textContent('#progress')).toBe('Reviewed 0 / 8 (accepted 0, edited 0, rejected 0)');
       const idAt = () => page.textContent('#id') as Promise<string>;
       // Every image loaded (reference, query, overlay).
-      await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+      await page.waitForFunction('[...document.images].every((img) => img.complete && img.naturalWidth > 0)');
 
       first = await idAt();
       await page.keyboard.press('a');
