@@ -41,6 +41,21 @@ describe('generateSyntheticSet', () => {
     expect(differing.length).toBeGreaterThan(400);
   });
 
+  it('sizes the benchmarks apart from the training set with benchmarkPerCategory', async () => {
+    const out = tempRoot('iad-r1-synth-');
+    const manifest = await generateSyntheticSet({ out, ...options, perCategory: 8, benchmarkPerCategory: 3 });
+    // 8 training categories × 8 × 3 + 12 benchmark categories × 3 × 3.
+    expect(manifest.counts.images).toBe(8 * 8 * 3 + 12 * 3 * 3);
+    expect(manifest.benchmarkPerCategory).toBe(3);
+    const set = await readSyntheticSet(out);
+    expect(set.training.samples.filter((s) => s.split === 'test')).toHaveLength(8 * 16);
+    for (const benchmark of Object.values(set.benchmarks)) expect(benchmark.samples.filter((s) => s.split === 'test')).toHaveLength(2 * 6);
+    // Each image is drawn from its own seeded stream, so the training part equals the plain set's.
+    const a = hashTree(join(first, 'train'));
+    expect(hashTree(join(out, 'train'))).toEqual(a);
+    await expect(generateSyntheticSet({ out, ...options, perCategory: 8, benchmarkPerCategory: 4 })).rejects.toThrow(/benchmarkPerCategory 3/);
+  });
+
   it('reads back through the MVTec reader: training categories and six held-out benchmarks', async () => {
     const set = await readSyntheticSet(first);
     expect(Object.keys(set.benchmarks)).toEqual(['syn-mvtec', 'syn-visa', 'syn-mpdd', 'syn-dagm', 'syn-dtd', 'syn-sdd']);
