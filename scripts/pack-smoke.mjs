@@ -94,6 +94,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const light = packSmoke(packages.length > 0 ? packages : ['grid', 'cot-schema', 'rewards']);
   for (const check of light.checks) console.log(`ok  ${check}`);
   if (packages.length === 0) {
-    for (const check of packSmoke(['grid', 'cot-schema', 'datasets', 'models', 'eval', 'sft', 'expert-ad'], { forbidHeavy: false }).checks) console.log(`ok  ${check}`);
+    for (const check of packSmoke(['grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad'], { forbidHeavy: false }).checks) console.log(`ok  ${check}`);
   }
 }

@@ -11,14 +11,14 @@ describe('packed tarballs, installed with npm into an empty project', () => {
     expect(checks.filter((c) => c.includes('README quick start runs'))).toHaveLength(3);
   });
 
-  it('give working @iad-r1/datasets, models, eval, sft and expert-ad (with sharp and tfjs) whose README quick starts run', () => {
-    const { installed, checks } = packSmoke(['grid', 'cot-schema', 'datasets', 'models', 'eval', 'sft', 'expert-ad'], { forbidHeavy: false }) as { installed: string[]; checks: string[] };
-    expect(installed).toEqual(expect.arrayContaining(['@iad-r1/datasets', '@iad-r1/models', '@iad-r1/eval', '@iad-r1/sft', 'sharp', '@tensorflow/tfjs']));
+  it('give working @iad-r1/datasets, models, eval, sft, grpo and expert-ad (with sharp and tfjs) whose README quick starts run', () => {
+    const { installed, checks } = packSmoke(['grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad'], { forbidHeavy: false }) as { installed: string[]; checks: string[] };
+    expect(installed).toEqual(expect.arrayContaining(['@iad-r1/datasets', '@iad-r1/models', '@iad-r1/eval', '@iad-r1/sft', '@iad-r1/grpo', '@iad-r1/expert-ad', 'sharp', '@tensorflow/tfjs']));
     expect(checks).toContain('iad-r1-sft --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-datasets --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-eval --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-expert-ad --help runs from node_modules/.bin');
-    for (const name of ['datasets', 'models', 'eval', 'sft', 'expert-ad']) expect(checks.some((c) => c.startsWith(`@iad-r1/${name} README quick start runs`))).toBe(true);
+    for (const name of ['datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad']) expect(checks.some((c) => c.startsWith(`@iad-r1/${name} README quick start runs`))).toBe(true);
   });
 
   it('finds the quick-start block only under its heading', () => {

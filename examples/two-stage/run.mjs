@@ -12,7 +12,7 @@ import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, sol
 import { generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
 import { evaluate } from '@iad-r1/eval';
 import { trainGrpo } from '@iad-r1/grpo';
-import { BpeTokenizer, TinyVLM, selectBackend } from '@iad-r1/models/tfjs';
+import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
 import { trainSft } from '@iad-r1/sft';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     'sft-steps': { type: 'string' },
     'grpo-steps': { type: 'string' },
     'train-per-category': { type: 'string' },
+    'vision-steps': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -32,6 +33,7 @@ const settings = {
   perCategory: quick ? 3 : 12,
   // Training images are cheap to generate and the vision stem needs many; evaluations stay small.
   trainPerCategory: Number(args['train-per-category'] ?? (quick ? 3 : 100)),
+  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 300)),
   sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 240)),
   grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 40)),
   maxNewTokens: 128,
@@ -67,6 +69,19 @@ const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), z
 const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
 const model = TinyVLM.create(config, tokenizer, { seed });
 say(`[${elapsed()}] TinyVLM with ${model.parameterCount().toLocaleString()} parameters, ${tokenizer.size}-token BPE vocabulary`);
+
+// 0. The stand-in for a real VLM's pretrained vision encoder: self-supervised on normal training
+// images only (tell them from copies with a self-made irregularity); no defect labels, no masks.
+const normalImages = Object.values(set.training.normalReferences).flat();
+const vision = await pretrainVision({
+  model,
+  images: normalImages,
+  steps: settings.visionSteps,
+  batchSize: 32,
+  learningRate: 3e-3,
+  seed,
+  onStep: (m) => m.step % 50 === 0 && say(`[${elapsed()}] vision pretraining step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} accuracy ${(m.accuracy * 100).toFixed(0)}%`),
+});
 
 // Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol.
 const rows = {};

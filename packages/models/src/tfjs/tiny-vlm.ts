@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChatMessage } from '../chat';
+import type { ChatMessage, ImageInput } from '../chat';
 import type { Completion, GenerateOptions, GenerateResult, VisionLanguageModel } from '../vision-language-model';
 import { BpeTokenizer } from './bpe-tokenizer';
 import { type RenderedPrompt, completionOf, renderChat } from './chat-template';
@@ -204,6 +204,33 @@ export class TinyVLM implements VisionLanguageModel {
       ...(w.head ? [w.head] : []),
     ];
     return list.map((v) => [v.name.slice(this.prefix.length), v]);
+  }
+
+  /** The vision path's variables (patch embedding, stem, vision blocks, projector), named. */
+  visionVariables(): Array<[string, Variable]> {
+    return this.namedVariables().filter(([name]) => name.startsWith('vision.') || name.startsWith('projector.'));
+  }
+
+  /**
+   * Decodes images with the model's image loader into a [N, S, S, 3] tensor in [0, 1].
+   *
+   * @example
+   * const pixels = await model.imageTensor(['query.png']);
+   */
+  async imageTensor(images: readonly ImageInput[]): Promise<Tensor> {
+    const size = this.config.imageSize;
+    const pixels = size * size * 3;
+    const data = new Float32Array(images.length * pixels);
+    await Promise.all(images.map(async (image, i) => data.set(await this.imageLoader(image, size), i * pixels)));
+    return tf.tensor4d(data, [images.length, size, size, 3]);
+  }
+
+  /**
+   * Image features as the decoder sees them: [N, S, S, 3] pixels → [N, patches, width]
+   * (differentiable; used by vision pretraining).
+   */
+  imageFeatures(images: Tensor): Tensor {
+    return this.encodeImages(images);
   }
 
   /** The variables an optimiser updates (none for a frozen clone). */

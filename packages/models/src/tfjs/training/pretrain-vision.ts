@@ -1,0 +1,99 @@
+import type { ImageInput } from '../../chat';
+import type { TinyVLM } from '../tiny-vlm';
+import { mulberry32 } from '../tiny-vlm';
+import { type Tensor, type Variable, tf } from '../tf';
+import { AdamW, clipByGlobalNorm, cosineWithWarmup } from './adamw';
+import { pasteSyntheticAnomaly } from './synthetic-anomaly';
+
+let pretrainings = 0;
+
+/** Options of {@link pretrainVision}. */
+export interface PretrainVisionOptions {
+  model: TinyVLM;
+  /** Normal images only (paths, URLs or bytes); no labels are needed. */
+  images: readonly ImageInput[];
+  steps: number;
+  /** Images per step, half of them altered; default 32. */
+  batchSize?: number;
+  /** Peak learning rate (cosine schedule, 10 % warm-up); default 3e-3. */
+  learningRate?: number;
+  weightDecay?: number;
+  seed?: number;
+  onStep?: (metrics: { step: number; totalSteps: number; loss: number; accuracy: number }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Self-supervised pretraining of TinyVLM's vision path — the stand-in for the pretrained vision
+ * encoder every real VLM starts from. Each step shows the vision path normal images and copies
+ * with a self-made local irregularity (`pasteSyntheticAnomaly`), and trains it, with a temporary
+ * linear head on the max- and mean-pooled image features, to tell them apart. Only vision and
+ * projector weights change; the decoder is untouched and the head is discarded. No defect
+ * labels or masks are used.
+ *
+ * @example
+ * await pretrainVision({ model, images: normalTrainingImages, steps: 300 });
+ */
+export async function pretrainVision(options: PretrainVisionOptions): Promise<{ losses: number[]; accuracies: number[] }> {
+  const { model, steps } = options;
+  if (options.images.length === 0) throw new Error('pretrainVision needs at least one normal image');
+  const batchSize = options.batchSize ?? 32;
+  const size = model.config.imageSize;
+  const pixelsPerImage = size * size * 3;
+  const random = mulberry32(options.seed ?? 0);
+  const pool = await model.imageTensor(options.images);
+  const poolData = pool.dataSync() as Float32Array;
+  pool.dispose();
+
+  const width = model.config.width;
+  const id = ++pretrainings;
+  const head = tf.tidy(() => tf.variable(tf.randomNormal([2 * width, 1], 0, 0.02, 'float32', options.seed ?? 0), true, `pretrain-vision${id}/head`));
+  const headBias = tf.tidy(() => tf.variable(tf.zeros([1]), true, `pretrain-vision${id}/head_b`));
+  const named: Array<[string, Variable]> = [...model.visionVariables(), ['head', head], ['head_b', headBias]];
+  const variables = named.map(([, v]) => v);
+  const optimizer = new AdamW(named, { weightDecay: options.weightDecay ?? 0.01 });
+  const logits = (images: Tensor): Tensor => {
+    const features = model.imageFeatures(images);
+    return tf.reshape(tf.add(tf.matMul(tf.concat([tf.max(features, 1), tf.mean(features, 1)], 1), head), headBias), [-1]);
+  };
+  const losses: number[] = [];
+  const accuracies: number[] = [];
+  try {
+    for (let step = 1; step <= steps && !options.signal?.aborted; step++) {
+      const data = new Float32Array(batchSize * pixelsPerImage);
+      const labels: number[] = [];
+      for (let i = 0; i < batchSize; i++) {
+        const index = Math.floor(random() * options.images.length);
+        const source = poolData.subarray(index * pixelsPerImage, (index + 1) * pixelsPerImage);
+        const altered = i % 2 === 1;
+        data.set(altered ? pasteSyntheticAnomaly(source, size, random).pixels : source, i * pixelsPerImage);
+        labels.push(altered ? 1 : 0);
+      }
+      const images = tf.tensor4d(data, [batchSize, size, size, 3]);
+      const target = tf.tensor1d(labels);
+      let loss = 0;
+      let correct = 0;
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const z = logits(images);
+          const predicted = tf.greater(z, 0).dataSync();
+          correct = labels.reduce((n, y, i) => n + (Number(predicted[i]) === y ? 1 : 0), 0);
+          return tf.losses.sigmoidCrossEntropy(target, z) as tf.Scalar;
+        }, variables);
+        loss = value.dataSync()[0] as number;
+        const clipped = clipByGlobalNorm(variables.map((v) => grads[v.name] as Tensor), 1).grads;
+        optimizer.step(clipped, cosineWithWarmup(step, { peak: options.learningRate ?? 3e-3, warmupSteps: Math.max(1, Math.round(steps / 10)), totalSteps: steps }));
+      });
+      tf.dispose([images, target]);
+      losses.push(loss);
+      accuracies.push(correct / batchSize);
+      options.onStep?.({ step, totalSteps: steps, loss, accuracy: correct / batchSize });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    optimizer.dispose();
+    head.dispose();
+    headBias.dispose();
+  }
+  return { losses, accuracies };
+}

@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BpeTokenizer, SYNTHETIC_ANOMALY_KINDS, TinyVLM, mulberry32, pasteSyntheticAnomaly, pretrainVision, tf } from '../src/tfjs/index';
+import '@tensorflow/tfjs-backend-wasm';
+
+const size = 16;
+// Images with a smooth pattern per "image:k" name, so no files and no sharp are needed.
+const pattern = (k: number): Float32Array => {
+  const out = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < 3; c++) out[(y * size + x) * 3 + c] = 0.3 + 0.2 * Math.sin((x + 2 * y + k) / 3 + c);
+  return out;
+};
+const imageLoader = async (image: unknown): Promise<Float32Array> => pattern(Number(String(image).split(':')[1]));
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+describe('pasteSyntheticAnomaly', () => {
+  it('alters a small local region, deterministically, without touching its input', () => {
+    const source = pattern(1);
+    const before = Float32Array.from(source);
+    for (const kind of SYNTHETIC_ANOMALY_KINDS) {
+      let altered = 0;
+      for (let seed = 0; seed < 100; seed++) {
+        const a = pasteSyntheticAnomaly(source, size, mulberry32(seed), kind);
+        const b = pasteSyntheticAnomaly(source, size, mulberry32(seed), kind);
+        expect(a.kind).toBe(kind);
+        expect(Array.from(a.pixels)).toEqual(Array.from(b.pixels));
+        let changed = 0;
+        for (let i = 0; i < size * size; i++) if ([0, 1, 2].some((c) => Math.abs((a.pixels[i * 3 + c] as number) - (source[i * 3 + c] as number)) > 1e-6)) changed++;
+        // Local: at most a 7×7 patch, a 13-pixel line or a disc of radius 4 (π·4² + its rim).
+        expect(changed, `${kind} seed ${seed}`).toBeLessThanOrEqual(81);
+        if (changed > 0) altered++;
+        for (const v of a.pixels) expect(v >= 0 && v <= 1).toBe(true);
+      }
+      expect(altered, kind).toBeGreaterThanOrEqual(95);
+    }
+    expect(Array.from(source)).toEqual(Array.from(before));
+  });
+});
+
+describe('pretrainVision', () => {
+  it('learns to tell altered images from normal ones, changing only the vision path', async () => {
+    const tokenizer = BpeTokenizer.train(['<answer>No</answer>', 'Are there any defects?'], { vocabSize: 80 });
+    const model = TinyVLM.create(
+      { imageSize: size, patchSize: 8, visionStem: [8, 8], visionWidth: 16, visionLayers: 1, visionHeads: 2, width: 32, layers: 1, heads: 2, mlp: 64, maxSequence: 48, vocabSize: tokenizer.size },
+      tokenizer,
+      { seed: 1, imageLoader },
+    );
+    const snapshot = () => new Map(model.namedVariables().map(([name, v]) => [name, Array.from(v.dataSync())]));
+    const before = snapshot();
+    const tensors = tf.memory().numTensors;
+    const { losses, accuracies } = await pretrainVision({ model, images: Array.from({ length: 6 }, (_, k) => `image:${k}`), steps: 80, batchSize: 16, learningRate: 5e-3, seed: 2 });
+    expect(losses).toHaveLength(80);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-10))).toBeLessThan(0.75 * mean(losses.slice(0, 10)));
+    expect(mean(accuracies.slice(-10))).toBeGreaterThan(0.75);
+    const after = snapshot();
+    for (const [name, values] of before) {
+      const moved = values.some((v, i) => v !== after.get(name)?.[i]);
+      expect(moved, name).toBe(name.startsWith('vision.') || name.startsWith('projector.'));
+    }
+    // The temporary head and the optimiser state are freed.
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+  });
+});
