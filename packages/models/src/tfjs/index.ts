@@ -11,5 +11,5 @@ export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
 export type { TrainingLoopOptions } from './training/training-loop-options';
 export { mulberry32 } from './tiny-vlm';
-export { type PretrainVisionOptions, pretrainVision } from './training/pretrain-vision';
+export { type PretrainVisionOptions, type PretrainVisionResult, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';

@@ -21,6 +21,20 @@ export interface PretrainVisionOptions {
   seed?: number;
   onStep?: (metrics: { step: number; totalSteps: number; loss: number; accuracy: number }) => void;
   signal?: AbortSignal;
+  /**
+   * Labelled images to score with the pretraining head before it is discarded (label 1 =
+   * anomalous): a diagnostic of how far the self-supervised task carries to real defects. The
+   * labels are only counted, never trained on.
+   */
+  evaluate?: { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> };
+}
+
+/** What {@link pretrainVision} returns. */
+export interface PretrainVisionResult {
+  losses: number[];
+  accuracies: number[];
+  /** With `evaluate`: balanced accuracy (%) of the head's decision (logit > 0) on those images. */
+  evaluation?: { balancedAccuracy: number; truePositiveRate: number; trueNegativeRate: number };
 }
 
 /**
@@ -34,7 +48,7 @@ export interface PretrainVisionOptions {
  * @example
  * await pretrainVision({ model, images: normalTrainingImages, steps: 300 });
  */
-export async function pretrainVision(options: PretrainVisionOptions): Promise<{ losses: number[]; accuracies: number[] }> {
+export async function pretrainVision(options: PretrainVisionOptions): Promise<PretrainVisionResult> {
   const { model, steps } = options;
   if (options.images.length === 0) throw new Error('pretrainVision needs at least one normal image');
   const batchSize = options.batchSize ?? 32;
@@ -58,6 +72,7 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<{ 
   };
   const losses: number[] = [];
   const accuracies: number[] = [];
+  let evaluation: PretrainVisionResult['evaluation'];
   try {
     for (let step = 1; step <= steps && !options.signal?.aborted; step++) {
       const data = new Float32Array(batchSize * pixelsPerImage);
@@ -90,10 +105,34 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<{ 
       options.onStep?.({ step, totalSteps: steps, loss, accuracy: correct / batchSize });
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (options.evaluate) evaluation = await scoreWithHead(options.evaluate, model, logits);
   } finally {
     optimizer.dispose();
     head.dispose();
     headBias.dispose();
   }
-  return { losses, accuracies };
+  return { losses, accuracies, ...(evaluation ? { evaluation } : {}) };
+}
+
+async function scoreWithHead(evaluate: NonNullable<PretrainVisionOptions['evaluate']>, model: TinyVLM, logits: (images: Tensor) => Tensor): Promise<NonNullable<PretrainVisionResult['evaluation']>> {
+  if (evaluate.images.length !== evaluate.labels.length) throw new RangeError('evaluate.images and evaluate.labels differ in length');
+  let [tp, positives, tn, negatives] = [0, 0, 0, 0];
+  for (let start = 0; start < evaluate.images.length; start += 64) {
+    const images = await model.imageTensor(evaluate.images.slice(start, start + 64));
+    const scores = tf.tidy(() => logits(images));
+    const z = scores.dataSync();
+    tf.dispose([images, scores]);
+    z.forEach((value, i) => {
+      if (evaluate.labels[start + i] === 1) {
+        positives++;
+        if (value > 0) tp++;
+      } else {
+        negatives++;
+        if (value <= 0) tn++;
+      }
+    });
+  }
+  const truePositiveRate = positives ? (100 * tp) / positives : 0;
+  const trueNegativeRate = negatives ? (100 * tn) / negatives : 0;
+  return { balancedAccuracy: (truePositiveRate + trueNegativeRate) / 2, truePositiveRate, trueNegativeRate };
 }
