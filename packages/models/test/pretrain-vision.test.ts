@@ -64,15 +64,16 @@ describe('pretrainVision', () => {
       batchSize: 16,
       learningRate: 5e-3,
       seed: 2,
-      evaluate: { images: [...held.map((k) => `image:${k}`), ...held.map((k) => `scar:${k}`)], labels: [...held.map(() => 0 as const), ...held.map(() => 1 as const)] },
+      evaluate: { lines: { images: [...held.map((k) => `image:${k}`), ...held.map((k) => `scar:${k}`)], labels: [...held.map(() => 0 as const), ...held.map(() => 1 as const)] } },
     });
     expect(losses).toHaveLength(80);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-10))).toBeLessThan(0.75 * mean(losses.slice(0, 10)));
     expect(mean(accuracies.slice(-10))).toBeGreaterThan(0.75);
     // The head, trained only on random self-made irregularities, flags a fixed line it never saw.
-    expect(evaluation?.balancedAccuracy).toBeGreaterThanOrEqual(75);
-    expect(evaluation?.balancedAccuracy).toBe(((evaluation?.truePositiveRate ?? 0) + (evaluation?.trueNegativeRate ?? 0)) / 2);
+    const lines = evaluation?.lines;
+    expect(lines?.balancedAccuracy).toBeGreaterThanOrEqual(75);
+    expect(lines?.balancedAccuracy).toBe(((lines?.truePositiveRate ?? 0) + (lines?.trueNegativeRate ?? 0)) / 2);
     const after = snapshot();
     for (const [name, values] of before) {
       const moved = values.some((v, i) => v !== after.get(name)?.[i]);

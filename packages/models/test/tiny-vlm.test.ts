@@ -80,6 +80,7 @@ describe('TinyVLM training surface', () => {
   it.each([
     ['a plain ViT', {}],
     ['a conv stem', { visionStem: [4, 6] }],
+    ['a conv stem and the summary token', { visionStem: [4, 6], imageSummaryToken: true }],
   ])('gives the same loss and gradients on the wasm and cpu backends (%s)', async (_, extra) => {
     const results: Record<string, { loss: number; grads: number[] }> = {};
     for (const backend of ['cpu', 'wasm']) {
@@ -116,8 +117,11 @@ describe('TinyVLM training surface', () => {
 });
 
 describe('TinyVLM generation', () => {
-  it('decodes with the KV cache exactly what a full forward pass predicts', async () => {
-    const model = TinyVLM.create({ ...tiny, vocabSize: tokenizer.size }, tokenizer, { seed: 4, imageLoader });
+  it.each([
+    ['a plain ViT', {}],
+    ['a conv stem and the summary token', { visionStem: [4], imageSummaryToken: true }],
+  ])('decodes with the KV cache exactly what a full forward pass predicts (%s)', async (_, extra) => {
+    const model = TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 4, imageLoader });
     const messages = example(3).messages;
     const [result] = await model.generate([messages], { maxNewTokens: 8, temperature: 0 });
     const generated = result?.completions[0]?.tokenIds as number[];
@@ -125,6 +129,9 @@ describe('TinyVLM generation', () => {
     // Teacher-force prompt + generated tokens without a cache: the argmax at each position must be the next generated token.
     const batch = await model.prepareTrainingBatch([{ messages, completion: tokenizer.decode(generated) }]);
     const promptLength = batch.lossMask.indexOf(1);
+    // One image of 16 px in 8 px patches: 4 image tokens, 5 with the summary token.
+    const imageTokens = batch.placement.reduce((n, v) => n + v, 0);
+    expect(imageTokens).toBe('imageSummaryToken' in extra ? 5 : 4);
     const logits = tf.tidy(() => model.forward(batch).arraySync() as number[][][]);
     generated.forEach((token, i) => {
       const row = logits[0]?.[promptLength + i] as number[];
@@ -177,6 +184,7 @@ describe('TinyVLM persistence', () => {
   it.each([
     ['a plain ViT', {}],
     ['a conv stem', { visionStem: [4, 6] }],
+    ['a conv stem and the summary token', { visionStem: [4, 6], imageSummaryToken: true }],
   ])('saves and loads (config, safetensors, tokenizer) to the same outputs; clone is frozen (%s)', async (_, extra) => {
     const model = TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 7, imageLoader });
     const dir = join(mkdtempSync(join(tmpdir(), 'iad-r1-tinyvlm-')), 'model');

@@ -3,7 +3,7 @@ export { BACKEND_PREFERENCE, type BackendName, type BackendSelection, type Selec
 export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './bpe-tokenizer';
 export { type RenderedPrompt, completionOf, renderChat } from './chat-template';
 export { type ImageLoader, sharpImageLoader } from './image-loader';
-export { type TinyVlmConfig, type TinyVlmConfigInput, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
+export { type TinyVlmConfig, type TinyVlmConfigInput, imageTokensPerImage, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
 export { TinyVLM, type TinyVlmOptions, type TrainingBatch, type TrainingExample, sampleToken } from './tiny-vlm';
 export { type NamedTensor, encodeSafetensors, readSafetensors } from './safetensors';
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
@@ -11,5 +11,5 @@ export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
 export type { TrainingLoopOptions } from './training/training-loop-options';
 export { mulberry32 } from './tiny-vlm';
-export { type PretrainVisionOptions, type PretrainVisionResult, pretrainVision } from './training/pretrain-vision';
+export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';

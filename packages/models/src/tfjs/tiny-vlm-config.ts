@@ -13,6 +13,12 @@ export const tinyVlmConfigSchema = z.object({
    * a plain ViT. A small stem (e.g. [16, 32]) lets the model see defects smaller than a patch.
    */
   visionStem: z.array(z.number().int().positive()).default([]),
+  /**
+   * Append one more image token per image: the element-wise max of its patch features, so a
+   * feature that fires on a single patch (a small defect) reaches the decoder in a fixed place.
+   * No extra weights. Default false.
+   */
+  imageSummaryToken: z.boolean().default(false),
   visionLayers: z.number().int().nonnegative().default(1),
   visionHeads: z.number().int().positive().default(4),
   width: z.number().int().positive().default(128),
@@ -28,7 +34,12 @@ export const tinyVlmConfigSchema = z.object({
 export type TinyVlmConfig = z.output<typeof tinyVlmConfigSchema>;
 export type TinyVlmConfigInput = z.input<typeof tinyVlmConfigSchema>;
 
-/** Image tokens per image: (imageSize / patchSize)². */
+/** Patches per image: (imageSize / patchSize)². */
 export function patchesPerImage(config: TinyVlmConfig): number {
   return (config.imageSize / config.patchSize) ** 2;
+}
+
+/** Tokens each image takes in the decoder's sequence: its patches, plus the summary token when enabled. */
+export function imageTokensPerImage(config: TinyVlmConfig): number {
+  return patchesPerImage(config) + (config.imageSummaryToken ? 1 : 0);
 }

@@ -8,7 +8,7 @@ import { type ImageLoader, sharpImageLoader } from './image-loader';
 import { type BlockWeights, type KvCache, block, blockVariables, conv3x3Relu, createBlock as createBlockWeights, dense, gelu, initVariable as createVariable, layerNorm } from './layers';
 import { encodeSafetensors, readSafetensors } from './safetensors';
 import { type Tensor, type Variable, tf } from './tf';
-import { type TinyVlmConfig, type TinyVlmConfigInput, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
+import { type TinyVlmConfig, type TinyVlmConfigInput, imageTokensPerImage, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
 
 const NEG = -1e9;
 // tfjs variable names are global to the engine: each model gets its own prefix.
@@ -261,7 +261,7 @@ export class TinyVLM implements VisionLanguageModel {
   }
 
   private placement(prompts: RenderedPrompt[], offsets: number[], steps: number, imagesPerRow: number): Float32Array {
-    const patches = patchesPerImage(this.config);
+    const patches = imageTokensPerImage(this.config);
     const columns = imagesPerRow * patches;
     const out = new Float32Array(prompts.length * steps * columns);
     prompts.forEach((p, row) => {
@@ -278,7 +278,7 @@ export class TinyVLM implements VisionLanguageModel {
    */
   async prepareTrainingBatch(examples: readonly TrainingExample[]): Promise<TrainingBatch> {
     const eos = this.tokenizer.special('<eos>');
-    const patches = patchesPerImage(this.config);
+    const patches = imageTokensPerImage(this.config);
     const rows = examples.map((example) => {
       const prompt = renderChat(example.messages, this.tokenizer, patches);
       let tokens = example.completionIds;
@@ -325,7 +325,7 @@ export class TinyVLM implements VisionLanguageModel {
   // ---------------------------------------------------------------------------------------
   // The network
 
-  /** Vision encoder + projector: images [N, S, S, 3] → [N, patches, width]. */
+  /** Vision encoder + projector: images [N, S, S, 3] → [N, image tokens, width] (patches, then the summary token if enabled). */
   private encodeImages(images: Tensor): Tensor {
     const c = this.config;
     const w = this.weights;
@@ -351,7 +351,8 @@ export class TinyVLM implements VisionLanguageModel {
       }
       for (const b of w.visionBlocks) x = block(x, b, c.visionHeads, null).y;
       x = layerNorm(x, w.visionLnG, w.visionLnB);
-      return dense(gelu(dense(x, w.projector1, w.projector1Bias)), w.projector2, w.projector2Bias);
+      const features = dense(gelu(dense(x, w.projector1, w.projector1Bias)), w.projector2, w.projector2Bias);
+      return c.imageSummaryToken ? tf.concat([features, tf.max(features, 1, true)], 1) : features;
     });
   }
 
@@ -364,7 +365,7 @@ export class TinyVLM implements VisionLanguageModel {
       const tokens = tf.reshape(tf.matMul(tf.cast(oneHot, 'float32'), w.tokenEmbedding), [batch, steps, c.width]);
       let mixed = tokens;
       if (imagesPerRow > 0) {
-        const patches = patchesPerImage(c);
+        const patches = imageTokensPerImage(c);
         const features = tf.reshape(this.encodeImages(images), [batch, imagesPerRow * patches, c.width]);
         const placed = tf.matMul(placement, features);
         const isImage = tf.sum(placement, -1, true);
@@ -401,7 +402,7 @@ export class TinyVLM implements VisionLanguageModel {
     return tf.tidy(() => {
       const ids = tf.tensor2d(batch.ids, [b, steps], 'int32');
       const images = tf.tensor(batch.images, [b * imagesPerRow, this.config.imageSize, this.config.imageSize, 3]);
-      const placement = tf.tensor3d(batch.placement, [b, steps, imagesPerRow * patchesPerImage(this.config)]);
+      const placement = tf.tensor3d(batch.placement, [b, steps, imagesPerRow * imageTokensPerImage(this.config)]);
       const valid = tf.tensor2d(batch.valid, [b, steps]);
       let x = this.embed(ids, images, placement, null, b, steps, imagesPerRow);
       const bias = this.trainingBias(valid, steps);
@@ -447,7 +448,7 @@ export class TinyVLM implements VisionLanguageModel {
 
   private async generateBatch(requests: ChatMessage[][], options: GenerateOptions, random: () => number): Promise<Completion[]> {
     const c = this.config;
-    const patches = patchesPerImage(c);
+    const patches = imageTokensPerImage(c);
     const prompts = requests.map((m) => renderChat(m, this.tokenizer, patches));
     const batch = prompts.length;
     const promptSteps = Math.max(...prompts.map((p) => p.ids.length));

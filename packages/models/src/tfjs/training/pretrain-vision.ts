@@ -22,19 +22,26 @@ export interface PretrainVisionOptions {
   onStep?: (metrics: { step: number; totalSteps: number; loss: number; accuracy: number }) => void;
   signal?: AbortSignal;
   /**
-   * Labelled images to score with the pretraining head before it is discarded (label 1 =
-   * anomalous): a diagnostic of how far the self-supervised task carries to real defects. The
-   * labels are only counted, never trained on.
+   * Named sets of labelled images to score with the pretraining head before it is discarded
+   * (label 1 = anomalous): a diagnostic of how far the self-supervised task carries to real
+   * defects. The labels are only counted, never trained on.
    */
-  evaluate?: { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> };
+  evaluate?: Record<string, { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> }>;
+}
+
+/** Rates (%) of the pretraining head's decisions on one labelled set. */
+export interface HeadEvaluation {
+  balancedAccuracy: number;
+  truePositiveRate: number;
+  trueNegativeRate: number;
 }
 
 /** What {@link pretrainVision} returns. */
 export interface PretrainVisionResult {
   losses: number[];
   accuracies: number[];
-  /** With `evaluate`: balanced accuracy (%) of the head's decision (logit > 0) on those images. */
-  evaluation?: { balancedAccuracy: number; truePositiveRate: number; trueNegativeRate: number };
+  /** Per `evaluate` set: balanced accuracy (%) of the head's decision (logit > 0) on its images. */
+  evaluation?: Record<string, HeadEvaluation>;
 }
 
 /**
@@ -105,7 +112,10 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
       options.onStep?.({ step, totalSteps: steps, loss, accuracy: correct / batchSize });
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (options.evaluate) evaluation = await scoreWithHead(options.evaluate, model, logits);
+    if (options.evaluate) {
+      evaluation = {};
+      for (const [name, labelled] of Object.entries(options.evaluate)) evaluation[name] = await scoreWithHead(labelled, model, logits);
+    }
   } finally {
     optimizer.dispose();
     head.dispose();
@@ -114,7 +124,7 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
   return { losses, accuracies, ...(evaluation ? { evaluation } : {}) };
 }
 
-async function scoreWithHead(evaluate: NonNullable<PretrainVisionOptions['evaluate']>, model: TinyVLM, logits: (images: Tensor) => Tensor): Promise<NonNullable<PretrainVisionResult['evaluation']>> {
+async function scoreWithHead(evaluate: { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> }, model: TinyVLM, logits: (images: Tensor) => Tensor): Promise<HeadEvaluation> {
   if (evaluate.images.length !== evaluate.labels.length) throw new RangeError('evaluate.images and evaluate.labels differ in length');
   let [tp, positives, tn, negatives] = [0, 0, 0, 0];
   for (let start = 0; start < evaluate.images.length; start += 64) {
