@@ -1,4 +1,5 @@
 export { DatasetError } from './dataset-error';
+export { JsonlAppender, JsonlFileError, readJsonlFile } from './jsonl-file';
 export type { AnomalyDataset, AnomalySample, ReadOptions, SkippedItem } from './sample';
 export { type MvtecLayoutOptions, readMvtecLayout } from './readers/mvtec-layout';
 export { type VisaOptions, readVisa } from './readers/visa';

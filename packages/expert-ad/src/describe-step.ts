@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Describer } from './describers/describer';
 import { writeHighlight } from './highlight-defect';
-import { JsonlAppender, readJsonlFile } from './jsonl-file';
+import { JsonlAppender, readJsonlFile } from '@iad-r1/datasets';
 import { type DescriptionRecord, descriptionRecordSchema } from './records';
 import { runWorkerPool } from './worker-pool';
 import { WORKSPACE_FILES, fileNameOf, readPairs } from './workspace';

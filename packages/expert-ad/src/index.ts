@@ -13,7 +13,7 @@ export { type ReviewServer, type ReviewServerOptions, startReviewServer } from '
 export { type ExpertAdStats, type IntegrateOptions, type IntegrateResult, PAPER_PA_SFT_SHARE, integrate } from './integrate';
 export { EXPERT_AD_SOURCES, type ExpertAdSource, type LoadSourceOptions, loadSource } from './load-source';
 export { type ExpertAdPipelineOptions, type ExpertAdStep, runExpertAdPipeline } from './run-pipeline';
-export { JsonlFileError, readJsonlFile } from './jsonl-file';
+export { JsonlFileError, readJsonlFile } from '@iad-r1/datasets';
 export { WORKSPACE_FILES, type WorkspaceState, readWorkspace } from './workspace';
 export {
   type DescriptionRecord,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { GenerationStepOptions, StepSummary } from './describe-step';
-import { JsonlAppender, readJsonlFile } from './jsonl-file';
+import { JsonlAppender, readJsonlFile } from '@iad-r1/datasets';
 import { type ThoughtRecord, descriptionRecordSchema, thoughtRecordSchema } from './records';
 import { parseThinkOutput } from './think-output';
 import { runWorkerPool } from './worker-pool';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { hashSeed } from '@iad-r1/datasets';
-import { readJsonlFile } from './jsonl-file';
+import { readJsonlFile } from '@iad-r1/datasets';
 import { type DescriptionRecord, type PairRecord, type ReviewDecision, type ThoughtRecord, descriptionRecordSchema, pairRecordSchema, reviewDecisionSchema, thoughtRecordSchema } from './records';
 
 /** Files of a pipeline output folder, step by step. */

@@ -3,7 +3,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { z } from 'zod';
-import { JsonlAppender } from '../jsonl-file';
+import { JsonlAppender } from '@iad-r1/datasets';
 import { type PairRecord, type ReviewDecision, REVIEW_DECISIONS, reviewDecisionSchema } from '../records';
 import { WORKSPACE_FILES, readWorkspace } from '../workspace';
 import { REVIEW_PAGE_HTML } from './review-page';
