@@ -11,6 +11,7 @@ import {
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
+  trainedVariables,
 } from '@iad-r1/models/tfjs';
 import { type RewardComponents, scGrpoReward, tagValue } from '@iad-r1/rewards';
 import { type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
@@ -113,7 +114,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   if (!reference) reference = referenceSaved ? (await TinyVLM.load(referenceDir)).clone() : policy.clone();
   if (!referenceSaved) await reference.save(referenceDir);
 
-  const variables = policy.namedVariables();
+  const variables = trainedVariables(policy, options.freezeVision);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
   const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation };
   const metricsFile = join(out, 'metrics.jsonl');

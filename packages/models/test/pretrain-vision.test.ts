@@ -83,4 +83,17 @@ describe('pretrainVision', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     model.dispose();
   });
+
+  it('is deterministic for a seed (seed 0 included: tfjs reads a 0 seed as "unseeded")', async () => {
+    const tokenizer = BpeTokenizer.train(['<answer>No</answer>'], { vocabSize: 80 });
+    const run = async (seed: number) => {
+      const model = TinyVLM.create({ imageSize: size, patchSize: 8, visionStem: [4], visionWidth: 16, visionLayers: 1, visionHeads: 2, width: 16, layers: 1, heads: 2, mlp: 32, maxSequence: 32, vocabSize: tokenizer.size }, tokenizer, { seed: 1, imageLoader });
+      const { losses } = await pretrainVision({ model, images: ['image:0', 'image:1', 'image:2'], steps: 4, batchSize: 8, seed });
+      model.dispose();
+      return losses;
+    };
+    expect(await run(0)).toEqual(await run(0));
+    expect(await run(5)).toEqual(await run(5));
+    expect(await run(5)).not.toEqual(await run(0));
+  });
 });

@@ -12,6 +12,7 @@ import {
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
+  trainedVariables,
 } from '@iad-r1/models/tfjs';
 
 /** PA-SFT options; see {@link trainSft} for the defaults. */
@@ -94,7 +95,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const peak = options.learningRate ?? 2e-5;
   await mkdir(join(out, 'checkpoints'), { recursive: true });
 
-  const variables = model.namedVariables();
+  const variables = trainedVariables(model, options.freezeVision);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
   const state: SftState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps };
   const metricsFile = join(out, 'metrics.jsonl');

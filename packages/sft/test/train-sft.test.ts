@@ -97,6 +97,21 @@ describe('trainSft bookkeeping', () => {
     model.dispose();
   });
 
+  it('trains only the decoder with freezeVision', async () => {
+    const model = tinyModel();
+    const snapshot = () => new Map(model.namedVariables().map(([name, v]) => [name, Array.from(v.dataSync())]));
+    const before = snapshot();
+    await trainSft({ model, examples: examples(), out: temp('frozen'), maxSteps: 2, batchSize: 4, learningRate: 5e-3, warmupSteps: 0, freezeVision: true });
+    const after = snapshot();
+    const vision = new Set(model.visionVariables().map(([name]) => name));
+    expect(vision.size).toBeGreaterThan(5);
+    for (const [name, values] of before) {
+      const moved = values.some((v, i) => v !== after.get(name)?.[i]);
+      expect(moved, name).toBe(!vision.has(name));
+    }
+    model.dispose();
+  });
+
   it('leaves no tensors behind between steps', async () => {
     const model = tinyModel();
     await trainSft({ model, examples: examples(), out: temp('leak-a'), maxSteps: 1, batchSize: 4 });

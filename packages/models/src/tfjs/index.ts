@@ -9,7 +9,7 @@ export { type NamedTensor, encodeSafetensors, readSafetensors } from './safetens
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
 export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
-export type { TrainingLoopOptions } from './training/training-loop-options';
+export { type TrainingLoopOptions, trainedVariables } from './training/training-loop-options';
 export { mulberry32 } from './tiny-vlm';
 export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';

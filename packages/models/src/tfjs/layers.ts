@@ -5,7 +5,8 @@ import { type Tensor, type Variable, tf } from './tf';
 
 /** Seeded normal initialiser with std 0.02 (GPT-2 style) or zeros/ones. */
 export function initVariable(name: string, shape: number[], kind: 'normal' | 'zeros' | 'ones', seed: number, std = 0.02): Variable {
-  const init = kind === 'normal' ? tf.randomNormal(shape, 0, std, 'float32', seed) : kind === 'zeros' ? tf.zeros(shape) : tf.ones(shape);
+  // tfjs treats a seed of 0 as "no seed" (Math.random), so 0 is mapped to another fixed value.
+  const init = kind === 'normal' ? tf.randomNormal(shape, 0, std, 'float32', seed === 0 ? 0x9e3779b9 : seed) : kind === 'zeros' ? tf.zeros(shape) : tf.ones(shape);
   const variable = tf.variable(init, true, name);
   init.dispose();
   return variable;

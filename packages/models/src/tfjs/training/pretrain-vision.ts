@@ -1,6 +1,7 @@
 import type { ImageInput } from '../../chat';
 import type { TinyVLM } from '../tiny-vlm';
 import { mulberry32 } from '../tiny-vlm';
+import { initVariable } from '../layers';
 import { type Tensor, type Variable, tf } from '../tf';
 import { AdamW, clipByGlobalNorm, cosineWithWarmup } from './adamw';
 import { pasteSyntheticAnomaly } from './synthetic-anomaly';
@@ -63,13 +64,15 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
   const pixelsPerImage = size * size * 3;
   const random = mulberry32(options.seed ?? 0);
   const pool = await model.imageTensor(options.images);
-  const poolData = pool.dataSync() as Float32Array;
+  // A copy: on the wasm backend dataSync() can be a view of backend memory that is reused once the
+  // tensor is freed.
+  const poolData = new Float32Array(pool.dataSync() as Float32Array);
   pool.dispose();
 
   const width = model.config.width;
   const id = ++pretrainings;
-  const head = tf.tidy(() => tf.variable(tf.randomNormal([2 * width, 1], 0, 0.02, 'float32', options.seed ?? 0), true, `pretrain-vision${id}/head`));
-  const headBias = tf.tidy(() => tf.variable(tf.zeros([1]), true, `pretrain-vision${id}/head_b`));
+  const head = initVariable(`pretrain-vision${id}/head`, [2 * width, 1], 'normal', options.seed ?? 0);
+  const headBias = initVariable(`pretrain-vision${id}/head_b`, [1], 'zeros', 0);
   const named: Array<[string, Variable]> = [...model.visionVariables(), ['head', head], ['head_b', headBias]];
   const variables = named.map(([, v]) => v);
   const optimizer = new AdamW(named, { weightDecay: options.weightDecay ?? 0.01 });
