@@ -66,22 +66,29 @@ const sftExamples = set.expertAd.flatMap((record) => promptsOf(record).map((mess
 const grpoSamples = set.expertAd.flatMap((record) => promptsOf(record).map((messages, i) => ({ id: `${record.id}#${i}`, messages, solution: solutionOf(record) })));
 
 const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION], { vocabSize: 512 });
-const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
+const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], imageSummaryToken: true, visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
 const model = TinyVLM.create(config, tokenizer, { seed });
 say(`[${elapsed()}] TinyVLM with ${model.parameterCount().toLocaleString()} parameters, ${tokenizer.size}-token BPE vocabulary`);
 
 // 0. The stand-in for a real VLM's pretrained vision encoder: self-supervised on normal training
 // images only (tell them from copies with a self-made irregularity); no defect labels, no masks.
-const normalImages = Object.values(set.training.normalReferences).flat();
+// Its head is then scored on labelled test images, as a diagnostic only (labels are not trained on).
+const labelled = (datasets) => {
+  const samples = datasets.flatMap((d) => d.samples.filter((s) => s.split === 'test'));
+  return { images: samples.map((s) => s.imagePath), labels: samples.map((s) => (s.label === 'anomalous' ? 1 : 0)) };
+};
 const vision = await pretrainVision({
   model,
-  images: normalImages,
+  images: Object.values(set.training.normalReferences).flat(),
   steps: settings.visionSteps,
   batchSize: 32,
   learningRate: 3e-3,
   seed,
+  evaluate: { trainingCategories: labelled([set.training]), heldOutBenchmarks: labelled(benchmarks) },
   onStep: (m) => m.step % 50 === 0 && say(`[${elapsed()}] vision pretraining step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} accuracy ${(m.accuracy * 100).toFixed(0)}%`),
 });
+const visionCheck = Object.fromEntries(Object.entries(vision.evaluation ?? {}).map(([k, v]) => [k, Number(v.balancedAccuracy.toFixed(1))]));
+say(`[${elapsed()}] vision pretraining head, balanced accuracy on real defects: ${JSON.stringify(visionCheck)}`);
 
 // Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol.
 const rows = {};
@@ -111,6 +118,8 @@ const sft = await trainSft({
   weightDecay: 0.01,
   seed,
   resume: false,
+  // The pretrained vision stays as it is; PA-SFT trains the decoder (see README).
+  freezeVision: true,
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] pa-sft step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${Math.round(m.tokensPerSecond)} tok/s)`),
 });
 await evaluateStage('paSft');
@@ -125,17 +134,18 @@ const grpo = await trainGrpo({
   promptsPerStep: 4,
   maxNewTokens: settings.maxNewTokens,
   temperature: 1,
-  learningRate: 3e-4,
+  learningRate: 1e-4,
   beta: 0.04,
   seed,
   resume: false,
+  freezeVision: true,
   onStep: (m) => say(`[${elapsed()}] sc-grpo step ${m.step}/${m.totalSteps} reward ${m.reward.toFixed(2)} (std ${m.rewardStd.toFixed(2)}) length ${m.completionLength.toFixed(0)} kl ${m.kl.toFixed(4)} yes ${(m.yesShare * 100).toFixed(0)}%`),
 });
 await evaluateStage('scGrpo');
 
 // 4. Results: results.json, a Table-4-like table, curves.
 const names = benchmarks.map((b) => b.name);
-const results = { seed, quick, settings, rows, seconds: Math.round((Date.now() - started) / 1000) };
+const results = { seed, quick, settings, visionPretraining: visionCheck, rows, seconds: Math.round((Date.now() - started) / 1000) };
 await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 const label = { base: 'TinyVLM (untrained)', paSft: '+ PA-SFT', scGrpo: '+ PA-SFT + SC-GRPO' };
 const fmt = (v) => v.toFixed(1);
