@@ -3,7 +3,8 @@
 //   synthetic data → evaluate the untrained model → PA-SFT → evaluate → SC-GRPO → evaluate,
 // 0-shot and 1-shot on the six held-out synthetic benchmarks, then a table like the paper's
 // Table 4, results.json, training curves and links to the HTML reports.
-//   node examples/two-stage/run.mjs [--out DIR] [--seed N] [--quick] [--sft-steps N] [--grpo-steps N]
+//   node examples/two-stage/run.mjs [--out DIR] [--seed N] [--quick] [--vision-steps N] [--sft-steps N] [--grpo-steps N]
+//     [--sft-shots 0|0,1] [--train-per-category K]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     'grpo-steps': { type: 'string' },
     'train-per-category': { type: 'string' },
     'vision-steps': { type: 'string' },
+    'sft-shots': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -33,7 +35,9 @@ const settings = {
   perCategory: quick ? 3 : 12,
   // Training images are cheap to generate and the vision stem needs many; evaluations stay small.
   trainPerCategory: Number(args['train-per-category'] ?? (quick ? 3 : 100)),
-  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 300)),
+  // PA-SFT prompts: the 0-shot test prompt only, or the 0- and 1-shot ones.
+  sftShots: (args['sft-shots'] ?? '0').split(',').map(Number),
+  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 250)),
   sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 240)),
   grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 40)),
   maxNewTokens: 128,
@@ -62,7 +66,7 @@ const promptsOf = (record) => {
   const reference = join(set.root, record.referenceImage);
   return [buildChatMessages({ template: zeroShot, queryImage: query }), buildChatMessages({ template: oneShot, referenceImages: [reference], queryImage: query })];
 };
-const sftExamples = set.expertAd.flatMap((record) => promptsOf(record).map((messages) => ({ messages, completion: assistantTarget(record) })));
+const sftExamples = set.expertAd.flatMap((record) => promptsOf(record).filter((_, shots) => settings.sftShots.includes(shots)).map((messages) => ({ messages, completion: assistantTarget(record) })));
 const grpoSamples = set.expertAd.flatMap((record) => promptsOf(record).map((messages, i) => ({ id: `${record.id}#${i}`, messages, solution: solutionOf(record) })));
 
 const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION], { vocabSize: 512 });

@@ -15,6 +15,9 @@ describe('examples/two-stage --quick', () => {
     const { stdout } = await run('node', [script, '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
     expect(stdout).toMatch(/\| Model \| syn-mvtec \| syn-visa \| syn-mpdd \| syn-dagm \| syn-dtd \| syn-sdd \| Average \(0-shot\) \| Average \(1-shot\) \|/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    // The vision pretraining diagnostic: its head scored on labelled images of both kinds.
+    expect(Object.keys(results.visionPretraining).sort()).toEqual(['heldOutBenchmarks', 'trainingCategories']);
+    for (const value of Object.values(results.visionPretraining) as number[]) expect(value).toBeGreaterThanOrEqual(0);
     expect(Object.keys(results.rows)).toEqual(['base', 'paSft', 'scGrpo']);
     for (const row of Object.values(results.rows) as Array<Record<string, Record<string, number>>>) {
       for (const setting of ['zeroShot', 'oneShot']) {
