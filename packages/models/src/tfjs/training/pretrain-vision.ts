@@ -64,8 +64,7 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
   const pixelsPerImage = size * size * 3;
   const random = mulberry32(options.seed ?? 0);
   const pool = await model.imageTensor(options.images);
-  // A copy: on the wasm backend dataSync() can be a view of backend memory that is reused once the
-  // tensor is freed.
+  // Copied, so the pool does not depend on whether a backend's dataSync() hands out its own storage.
   const poolData = new Float32Array(pool.dataSync() as Float32Array);
   pool.dispose();
 
