@@ -47,6 +47,10 @@ describe('the pipeline on the synthetic set with the template describer', () => 
       }
     }
 
+    // The template describer names the same fine type in the description and in the CoT.
+    const descriptions = new Map(jsonl(join(out, 'descriptions.jsonl')).map((d) => [d.id as string, d.description as string]));
+    for (const r of records.filter((x) => x.label === 'anomalous')) expect(descriptions.get(r.id)).toContain(`a ${r.fineType} at the ${r.location?.text}`);
+
     // Split: the paper's share per label, disjoint, covering everything.
     const paSft = JSON.parse(readFileSync(join(out, 'pa-sft.json'), 'utf8')) as unknown[];
     const paSftOneShot = JSON.parse(readFileSync(join(out, 'pa-sft-1shot.json'), 'utf8')) as unknown[];

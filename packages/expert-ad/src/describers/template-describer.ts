@@ -31,6 +31,8 @@ const STRUCTURE = ['the expected outline', 'an intact contour', 'its usual geome
 export function templateDescriber(options: { seed?: number } = {}): Describer {
   const seed = options.seed ?? 0;
   const category = (pair: PairRecord): string => pair.category.replace(/[_-]+/g, ' ');
+  // One fine type per pair, so the description and the CoT name the same defect.
+  const fineType = (pair: PairRecord): string => createRandom(hashSeed(seed, 'fine-type', pair.id)).pick(FINE_TYPES[pair.coarseType as CoarseType]);
   return {
     id: 'template',
     async describe(pair) {
@@ -38,7 +40,7 @@ export function templateDescriber(options: { seed?: number } = {}): Describer {
       if (pair.label === 'normal') {
         return `Compared to the reference image, there is no visible difference: the ${category(pair)} in the query shows ${rng.pick(SURFACE)} and ${rng.pick(STRUCTURE)}, matching the reference.`;
       }
-      const fine = rng.pick(FINE_TYPES[pair.coarseType as CoarseType]);
+      const fine = fineType(pair);
       return `Compared to the reference image, there is a ${fine} at the ${pair.location?.text} of the ${category(pair)}, which the reference does not show; the rest of the ${category(pair)} matches the reference.`;
     },
     async think(pair, _description, attempt) {
@@ -51,7 +53,7 @@ export function templateDescriber(options: { seed?: number } = {}): Describer {
           `No region departs from a normal ${name}, so there is no defect.</think>`
         );
       }
-      const fine = rng.pick(FINE_TYPES[pair.coarseType as CoarseType]);
+      const fine = fineType(pair);
       const where = pair.location?.text;
       return (
         `<think>I look over the ${name} and notice an irregular region at the ${where}. ` +
