@@ -1,6 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { loadImage, loadMask } from '@iad-r1/datasets';
+import { loadImage, loadMask, writeFileAtomic } from '@iad-r1/datasets';
 import sharp from 'sharp';
 
 /** Options of {@link highlightDefect}. */
@@ -62,8 +60,5 @@ export async function highlightDefect(imagePath: string, maskPath: string, optio
 
 /** Writes `highlightDefect`'s PNG to `file` atomically (a crash never leaves half an image). */
 export async function writeHighlight(imagePath: string, maskPath: string, file: string, options: HighlightOptions = {}): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  await writeFile(temporary, await highlightDefect(imagePath, maskPath, options));
-  await rename(temporary, file);
+  await writeFileAtomic(file, await highlightDefect(imagePath, maskPath, options));
 }

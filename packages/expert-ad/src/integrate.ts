@@ -1,5 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type ExpertAdRecord,
   type PaSftRecord,
@@ -11,7 +10,8 @@ import {
   scGrpoRecordSchema,
   toJsonl,
 } from '@iad-r1/cot-schema';
-import { createRandom, hashSeed } from '@iad-r1/datasets';
+import { writeFileAtomic } from '@iad-r1/datasets';
+import { seededShuffle } from './seeded-shuffle';
 import { expertAdRecordFromPair } from './think-output';
 import { WORKSPACE_FILES, readWorkspace } from './workspace';
 
@@ -55,13 +55,6 @@ export interface IntegrateResult {
   paSft: ExpertAdRecord[];
   scGrpo: ExpertAdRecord[];
   stats: ExpertAdStats;
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
 }
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
@@ -129,12 +122,7 @@ export async function integrate(options: IntegrateOptions): Promise<IntegrateRes
   const paSft: ExpertAdRecord[] = [];
   const scGrpo: ExpertAdRecord[] = [];
   for (const label of ['anomalous', 'normal'] as const) {
-    const group = records.filter((r) => r.label === label);
-    const rng = createRandom(hashSeed(seed, 'split', label));
-    for (let i = group.length - 1; i > 0; i--) {
-      const j = rng.int(0, i);
-      [group[i], group[j]] = [group[j] as ExpertAdRecord, group[i] as ExpertAdRecord];
-    }
+    const group = seededShuffle(records.filter((r) => r.label === label), seed, 'split', label);
     const cut = Math.round(group.length * share);
     paSft.push(...group.slice(0, cut));
     scGrpo.push(...group.slice(cut));
@@ -167,13 +155,13 @@ export async function integrate(options: IntegrateOptions): Promise<IntegrateRes
   }
 
   const F = WORKSPACE_FILES;
-  await writeAtomic(join(out, F.expertAd), toJsonl(records));
-  await writeAtomic(join(out, F.paSft), json(toPaSft(0)));
-  await writeAtomic(join(out, F.paSftOneShot), json(toPaSft(1)));
-  await writeAtomic(join(out, F.scGrpo), json(toScGrpo(0)));
-  await writeAtomic(join(out, F.scGrpoOneShot), json(toScGrpo(1)));
-  await writeAtomic(join(out, F.datasetInfo), json({ iad_r1_pa_sft: llamaFactoryEntry(F.paSft), iad_r1_pa_sft_1shot: llamaFactoryEntry(F.paSftOneShot) }));
-  await writeAtomic(join(out, F.split), json({ seed, paSftShare: share, paSft: paSft.map((r) => r.id), scGrpo: scGrpo.map((r) => r.id) }));
-  await writeAtomic(join(out, F.stats), json(stats));
+  await writeFileAtomic(join(out, F.expertAd), toJsonl(records));
+  await writeFileAtomic(join(out, F.paSft), json(toPaSft(0)));
+  await writeFileAtomic(join(out, F.paSftOneShot), json(toPaSft(1)));
+  await writeFileAtomic(join(out, F.scGrpo), json(toScGrpo(0)));
+  await writeFileAtomic(join(out, F.scGrpoOneShot), json(toScGrpo(1)));
+  await writeFileAtomic(join(out, F.datasetInfo), json({ iad_r1_pa_sft: llamaFactoryEntry(F.paSft), iad_r1_pa_sft_1shot: llamaFactoryEntry(F.paSftOneShot) }));
+  await writeFileAtomic(join(out, F.split), json({ seed, paSftShare: share, paSft: paSft.map((r) => r.id), scGrpo: scGrpo.map((r) => r.id) }));
+  await writeFileAtomic(join(out, F.stats), json(stats));
   return { records, paSft, scGrpo, stats };
 }

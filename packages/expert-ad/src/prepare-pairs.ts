@@ -3,6 +3,7 @@ import { type AnomalyDataset, type AnomalySample, createRandom, hashSeed, loadMa
 import { maskToCells } from '@iad-r1/grid';
 import { UnknownDefectError, coarseTypeOfDefect } from './defect-type';
 import { type PairRecord, pairRecordSchema } from './records';
+import { seededShuffle } from './seeded-shuffle';
 
 /** Options of {@link preparePairs}. */
 export interface PreparePairsOptions {
@@ -18,16 +19,6 @@ export interface PreparePairsOptions {
   onSkip?: (item: { id: string; reason: string }) => void;
   /** Called after each category with (done, total). */
   onProgress?: (done: number, total: number) => void;
-}
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const rng = createRandom(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 }
 
 /**
@@ -73,8 +64,8 @@ export async function preparePairs(dataset: AnomalyDataset, options: PreparePair
       ? [...referencePaths].sort().map((path) => byPath.get(path) ?? ({ imagePath: path, id: path, category } as AnomalySample))
       : normals;
     const heldOut = normals.filter((s) => !referencePaths.has(s.imagePath));
-    const normalQueries = shuffled(heldOut.length > 0 ? heldOut : normals, hashSeed(seed, category, 'normal'));
-    const anomalies = shuffled(samples.filter((s) => s.label === 'anomalous'), hashSeed(seed, category, 'anomalous'));
+    const normalQueries = seededShuffle(heldOut.length > 0 ? heldOut : normals, seed, category, 'normal');
+    const anomalies = seededShuffle(samples.filter((s) => s.label === 'anomalous'), seed, category, 'anomalous');
     const wanted = Math.min(limit, normalQueries.length, anomalies.length);
 
     const anomalous: PairRecord[] = [];

@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toJsonl } from '@iad-r1/cot-schema';
-import type { AnomalyDataset } from '@iad-r1/datasets';
+import { type AnomalyDataset, writeFileAtomic } from '@iad-r1/datasets';
 import { type PreparePairsOptions, preparePairs } from './prepare-pairs';
 import type { PairRecord } from './records';
 import { WORKSPACE_FILES, readPairs } from './workspace';
@@ -42,11 +42,8 @@ export async function prepareStep(dataset: AnomalyDataset, options: PrepareStepO
   }
   const pairs = await preparePairs(dataset, options);
   if (pairs.length === 0) throw new Error(`${dataset.root}: no (reference, query) pair could be made (each category needs normal and anomalous images with masks)`);
-  await mkdir(options.out, { recursive: true });
-  const pairsFile = join(options.out, WORKSPACE_FILES.pairs);
-  await writeFile(`${pairsFile}.tmp-${process.pid}`, toJsonl(pairs));
-  await rename(`${pairsFile}.tmp-${process.pid}`, pairsFile);
+  await writeFileAtomic(join(options.out, WORKSPACE_FILES.pairs), toJsonl(pairs));
   // Written last: its presence means pairs.jsonl is complete.
-  await writeFile(configFile, `${JSON.stringify(settings, null, 2)}\n`);
+  await writeFileAtomic(configFile, `${JSON.stringify(settings, null, 2)}\n`);
   return { pairs, resumed: false };
 }

@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { type ExpertAdRecord, expertAdRecordSchema, toJsonl } from '@iad-r1/cot-schema';
 import { maskToCells } from '@iad-r1/grid';
 import sharp from 'sharp';
 import { z } from 'zod';
+import { writeFileAtomic } from '../atomic-file';
 import { DatasetError } from '../dataset-error';
 import { SYNTHETIC_BENCHMARKS, TRAINING_CATEGORIES, categoryByName } from './catalog';
 import { anomalousThink, fineTypeFor, normalThink } from './cot-templates';
@@ -53,18 +54,11 @@ export const syntheticManifestSchema = z.object({
 });
 export type SyntheticManifest = z.infer<typeof syntheticManifestSchema>;
 
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, bytes);
-  await rename(temporary, path);
-}
-
 async function writePng(path: string, data: Uint8Array, size: number, channels: 1 | 3): Promise<void> {
   const png = await sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width: size, height: size, channels } })
     .png({ compressionLevel: 9, adaptiveFiltering: false })
     .toBuffer();
-  await writeAtomic(path, png);
+  await writeFileAtomic(path, png);
 }
 
 function render(category: string, size: number, seed: number, ...key: Array<string | number>): Scene {
@@ -195,7 +189,7 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
     }
   }
 
-  await writeAtomic(join(out, 'expert-ad.jsonl'), toJsonl(records));
+  await writeFileAtomic(join(out, 'expert-ad.jsonl'), toJsonl(records));
   const manifest: SyntheticManifest = {
     generator: 'iad-r1-synthetic',
     version: SYNTHETIC_GENERATOR_VERSION,
@@ -208,6 +202,6 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
     expertAd: 'expert-ad.jsonl',
     counts: { images: total, masks, expertAdRecords: records.length, defects: defectCounts },
   };
-  await writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

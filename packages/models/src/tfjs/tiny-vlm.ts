@@ -332,19 +332,15 @@ export class TinyVLM implements VisionLanguageModel {
     return tf.tidy(() => {
       const n = images.shape[0] as number;
       const grid = c.imageSize / c.patchSize;
-      const patches = tf.reshape(
-        tf.transpose(tf.reshape(images, [n, grid, c.patchSize, grid, c.patchSize, 3]), [0, 1, 3, 2, 4, 5]),
-        [n, grid * grid, c.patchSize * c.patchSize * 3],
-      );
+      // [N, S, S, C] → [N, patches, pixels per patch, C], row-major patches.
+      const toPatches = (x: Tensor, channels: number): Tensor =>
+        tf.reshape(tf.transpose(tf.reshape(x, [n, grid, c.patchSize, grid, c.patchSize, channels]), [0, 1, 3, 2, 4, 5]), [n, grid * grid, c.patchSize * c.patchSize, channels]);
+      const patches = tf.reshape(toPatches(images, 3), [n, grid * grid, c.patchSize * c.patchSize * 3]);
       let x = tf.add(dense(tf.sub(patches, 0.5), w.patch, w.patchBias), w.visionPosition);
       if (w.stemProjection) {
         let h = tf.sub(images, 0.5);
         for (const conv of w.stemConvs) h = conv3x3Relu(h, conv.w, conv.b);
-        const channels = h.shape[3] as number;
-        const perPatch = tf.reshape(
-          tf.transpose(tf.reshape(h, [n, grid, c.patchSize, grid, c.patchSize, channels]), [0, 1, 3, 2, 4, 5]),
-          [n, grid * grid, c.patchSize * c.patchSize, channels],
-        );
+        const perPatch = toPatches(h, h.shape[3] as number);
         // Max pooling keeps a defect a few pixels wide visible in its patch; the mean keeps the texture.
         const pooled = tf.concat([tf.max(perPatch, 2), tf.mean(perPatch, 2)], 2);
         x = tf.add(x, dense(pooled, w.stemProjection));
