@@ -92,6 +92,20 @@ describe('generateSyntheticSet', () => {
     expect(normal?.think).toMatch(/Integrity: .* Surface: .* Structure: .* Decision: the .* is normal\.$/);
   });
 
+  it('words the think text alike for both labels up to the comparison, so its opening says nothing of the label', async () => {
+    const set = await readSyntheticSet(first);
+    // The label shows from "Comparing it region by region …" (normal) / "Compared with …" (anomalous) on.
+    const openings = (label: string): string[] =>
+      set.expertAd.filter((r) => r.label === label).map((r) => r.think.slice(0, r.think.indexOf(' Compar')).replace(/ shows .*/, ' shows'));
+    const normal = openings('normal');
+    const anomalous = openings('anomalous');
+    expect(new Set(normal)).toEqual(new Set(anomalous));
+    for (const opening of new Set(normal)) {
+      const share = (list: string[]): number => list.filter((o) => o === opening).length / list.length;
+      expect(Math.abs(share(normal) - share(anomalous))).toBeLessThan(0.25);
+    }
+  });
+
   it('leaves a complete set alone, and refuses to overwrite one made with other parameters', async () => {
     const manifest = await generateSyntheticSet({ out: first, ...options });
     expect(manifest.seed).toBe(7);

@@ -33,6 +33,11 @@ const STRUCTURE: Partial<Record<CoarseType, string>> = {
   Damage: 'Structure: the crack weakens the part.',
 };
 
+// Both labels draw their opening from the same list: wording that differed by label before the
+// decision would let a model guess the label from its own earlier words instead of the image
+// (and a greedy decoder follows the more frequent opening, then that opening's majority label).
+const OPENINGS = ['The query image shows', 'The image under inspection shows'] as const;
+
 /** A fine-grained type name for a coarse type, chosen among its synonyms. */
 export function fineTypeFor(type: CoarseType, rng: Random): string {
   const category = ANOMALY_TAXONOMY.find((c) => c.name === type);
@@ -41,7 +46,7 @@ export function fineTypeFor(type: CoarseType, rng: Random): string {
 
 /** The think text of a normal image. */
 export function normalThink(category: SyntheticCategory, rng: Random): string {
-  const opening = rng.pick(['The query image shows', 'The image under inspection shows']);
+  const opening = rng.pick(OPENINGS);
   return [
     `${opening} ${category.description}. Comparing it region by region with a normal ${category.noun}, every region matches.`,
     'Integrity: nothing is missing.',
@@ -54,8 +59,9 @@ export function normalThink(category: SyntheticCategory, rng: Random): string {
 /** The think text of an anomalous image, naming where and what the defect is. */
 export function anomalousThink(category: SyntheticCategory, type: CoarseType, fineType: string, location: string, rng: Random): string {
   const where = location === 'center' ? 'the center' : `the ${location}`;
+  const opening = rng.pick(OPENINGS);
   return [
-    `The query image shows ${category.description}. Compared with a normal ${category.noun}, ${where} region differs: ${rng.pick(APPEARANCE[type])}.`,
+    `${opening} ${category.description}. Compared with a normal ${category.noun}, ${where} region differs: ${rng.pick(APPEARANCE[type])}.`,
     INTEGRITY[type] ?? 'Integrity: the rest of the item is complete.',
     SURFACE[type] ?? 'Surface: apart from this region the finish is regular.',
     STRUCTURE[type] ?? 'Structure: the overall shape is intact.',
