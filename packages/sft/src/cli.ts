@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
 import { BpeTokenizer, NonFiniteLossError, TinyVLM, type TinyVlmConfigInput, selectBackend } from '@iad-r1/models/tfjs';
-import { examplesFromExpertAd, examplesFromPaSft } from './sft-examples';
+import { answerStrata, examplesFromExpertAd, examplesFromPaSft } from './sft-examples';
 import { trainSft } from './train-sft';
 
 const number = (value: string): number => {
@@ -40,6 +40,7 @@ program
   .addOption(new Option('--type-level <level>').choices(['coarse', 'fine']).default('coarse'))
   .addOption(new Option('--fraction <x>', 'share of the records to train on (data ablation)').argParser(number).default(1))
   .addOption(new Option('--shots <n>').choices(['0', '1']).default('0'))
+  .option('--balance-answers', 'put yes and no answers in every batch in their share of the data (strata by <answer>)')
   .addOption(new Option('--vocab-size <n>', 'BPE vocabulary of a new model').argParser(whole).default(512))
   .addOption(new Option('--seed <n>').argParser(whole).default(0))
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
@@ -73,6 +74,7 @@ program
       learningRate: o.lr,
       ...(o.warmup !== undefined ? { warmupSteps: o.warmup } : {}),
       weightDecay: o.weightDecay,
+      ...(o.balanceAnswers ? { strata: answerStrata(examples) } : {}),
       checkpointEvery: o.checkpointEvery,
       seed: o.seed,
       log: (line) => process.stderr.write(`${line}\n`),

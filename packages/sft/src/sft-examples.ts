@@ -82,3 +82,17 @@ export function examplesFromPaSft(records: readonly PaSftRecord[], options: Pick
     return { messages, completion: record.messages[record.messages.length - 1]?.content ?? '' };
   });
 }
+
+/**
+ * Each example's answer — `yes`, `no`, or `other` when its completion has no `<answer>yes|no</answer>` —
+ * for `trainSft`'s `strata`, so every batch holds both answers in their share of the data.
+ *
+ * @example
+ * await trainSft({ model, examples, out, strata: answerStrata(examples) });
+ */
+export function answerStrata(examples: readonly TrainingExample[]): Array<'yes' | 'no' | 'other'> {
+  return examples.map((e) => {
+    const answer = /<answer>\s*(yes|no)\s*<\/answer>/i.exec(e.completion ?? '')?.[1]?.toLowerCase();
+    return answer === 'yes' || answer === 'no' ? answer : 'other';
+  });
+}

@@ -26,6 +26,12 @@ export interface SftOptions extends TrainingLoopOptions<SftStepMetrics> {
   batchSize?: number;
   /** Micro-batches per optimiser step; default 1. */
   gradientAccumulation?: number;
+  /**
+   * One stratum label per example (e.g. `normal` / `anomalous`). Each epoch's order then
+   * interleaves the strata in proportion, so every batch holds them in about the dataset's ratio
+   * instead of a random mix; default: a plain shuffle.
+   */
+  strata?: readonly string[];
 }
 
 /** One line of `metrics.jsonl`. */
@@ -69,6 +75,27 @@ function permutation(n: number, seed: number, epoch: number): number[] {
 }
 
 /**
+ * A seeded order in which every stratum is spread evenly: each stratum is shuffled, its k-th of n
+ * members is placed at (k + ½) / n, ties are broken at random. Consecutive slices of any length
+ * then hold each stratum in about its share of the whole.
+ */
+function stratifiedPermutation(strata: readonly string[], seed: number, epoch: number): number[] {
+  const random = mulberry32((seed * 2654435761 + epoch * 40503 + 7) >>> 0);
+  const groups = new Map<string, number[]>();
+  strata.forEach((stratum, i) => {
+    const members = groups.get(stratum);
+    if (members) members.push(i);
+    else groups.set(stratum, [i]);
+  });
+  const keyed: Array<{ index: number; key: number; tie: number }> = [];
+  for (const members of groups.values()) {
+    const shuffled = permutation(members.length, seed, epoch).map((k) => members[k] as number);
+    shuffled.forEach((index, k) => keyed.push({ index, key: (k + 0.5) / shuffled.length, tie: random() }));
+  }
+  return keyed.sort((a, b) => a.key - b.key || a.tie - b.tie).map((k) => k.index);
+}
+
+/**
  * PA-SFT (METHOD.md §5). Defaults: 1 epoch, batch 8, no accumulation, learning rate 2e-5 (the
  * paper's, for billion-parameter models; TinyVLM wants ~3e-3), warm-up min(100, 10 % of the run),
  * weight decay 0.1. Teacher-forced cross-entropy on the assistant tokens only, AdamW with
@@ -88,6 +115,9 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const seed = options.seed ?? 0;
   const log = options.log ?? (() => undefined);
   if (examples.length === 0) throw new RangeError('no training examples');
+  if (options.strata && options.strata.length !== examples.length) {
+    throw new RangeError(`strata has ${options.strata.length} labels for ${examples.length} examples; give one per example`);
+  }
   const perStep = batchSize * accumulation;
   const stepsPerEpoch = Math.ceil(examples.length / perStep);
   const totalSteps = options.maxSteps ?? (options.epochs ?? 1) * stepsPerEpoch;
@@ -118,7 +148,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     while (state.step < totalSteps) {
       if (options.signal?.aborted) break;
       const epoch = Math.floor(state.step / stepsPerEpoch);
-      const order = permutation(examples.length, seed, epoch);
+      const order = options.strata ? stratifiedPermutation(options.strata, seed, epoch) : permutation(examples.length, seed, epoch);
       const inEpoch = state.step % stepsPerEpoch;
       const stepStart = Date.now();
       let accumulated: tf.Tensor[] | undefined;

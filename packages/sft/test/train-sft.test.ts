@@ -5,7 +5,7 @@ import { DEFAULT_QUESTION, parseOutput } from '@iad-r1/cot-schema';
 import { type SyntheticSet, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
 import { BpeTokenizer, TinyVLM, type TinyVlmConfigInput, selectBackend, tf } from '@iad-r1/models/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NonFiniteLossError, examplesFromExpertAd, examplesFromPaSft, trainSft } from '../src/index';
+import { NonFiniteLossError, answerStrata, examplesFromExpertAd, examplesFromPaSft, trainSft } from '../src/index';
 
 const small: Omit<TinyVlmConfigInput, 'vocabSize'> = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 160 };
 let set: SyntheticSet;
@@ -112,6 +112,40 @@ describe('trainSft bookkeeping', () => {
     model.dispose();
   });
 
+  it('with strata, puts each stratum in every batch in its share of the data', async () => {
+    // 12 normal then 12 anomalous records: in file order every batch of 4 would hold one label.
+    const records = [...set.expertAd.filter((r) => r.label === 'normal').slice(0, 12), ...set.expertAd.filter((r) => r.label === 'anomalous').slice(0, 12)];
+    const data = examplesFromExpertAd(records, { imagesRoot: set.root });
+    const indexOf = new Map(data.map((e, i) => [e, i]));
+    const labels = records.map((r) => r.label);
+    const longer = () => TinyVLM.create({ ...small, width: 32, mlp: 64, maxSequence: 256, vocabSize: tokenizer.size }, tokenizer, { seed: 11 });
+    const batchesOf = async (strata: string[] | undefined, seed: number) => {
+      const model = longer();
+      const batches: number[][] = [];
+      const real = model.prepareTrainingBatch.bind(model);
+      // Records which examples the trainer batches together; the real method still does the work.
+      model.prepareTrainingBatch = (batch) => {
+        batches.push(batch.map((e) => indexOf.get(e as (typeof data)[number]) as number));
+        return real(batch);
+      };
+      await trainSft({ model, examples: data, strata, out: temp('strata'), maxSteps: 12, batchSize: 4, seed });
+      model.dispose();
+      return batches;
+    };
+    const anomalousIn = (batch: number[]) => batch.filter((i) => labels[i] === 'anomalous').length;
+    for (const seed of [0, 1]) {
+      const batches = await batchesOf(labels, seed);
+      expect(batches).toHaveLength(12);
+      for (const batch of batches) expect(anomalousIn(batch)).toBe(2);
+      // Still every example once per epoch.
+      for (const epoch of [batches.slice(0, 6), batches.slice(6)]) expect(epoch.flat().sort((a, b) => a - b)).toEqual(data.map((_, i) => i));
+    }
+    // Without strata a plain shuffle of this data leaves some batch lopsided (so the check above can fail).
+    const plain = await batchesOf(undefined, 0);
+    expect(plain.some((batch) => anomalousIn(batch) !== 2)).toBe(true);
+    await expect(trainSft({ model: longer(), examples: data, strata: labels.slice(1), out: temp('strata-bad'), maxSteps: 1 })).rejects.toThrow(/strata has 23 labels for 24 examples/);
+  });
+
   it('leaves no tensors behind between steps', async () => {
     const model = tinyModel();
     await trainSft({ model, examples: examples(), out: temp('leak-a'), maxSteps: 1, batchSize: 4 });
@@ -123,6 +157,14 @@ describe('trainSft bookkeeping', () => {
 });
 
 describe('training examples and ablations', () => {
+  it('reads each example\'s answer for strata, CoT and answer-only alike', () => {
+    const records = [set.expertAd.find((r) => r.label === 'normal'), set.expertAd.find((r) => r.label === 'anomalous')].filter((r) => r !== undefined);
+    const cot = examplesFromExpertAd(records, { imagesRoot: set.root });
+    const short = examplesFromExpertAd(records, { imagesRoot: set.root, target: 'answer-only' });
+    expect(answerStrata([...cot, ...short])).toEqual(['no', 'yes', 'no', 'yes']);
+    expect(answerStrata([{ messages: [], completion: '<answer> YES </answer>' }, { messages: [], completion: 'Yes.' }, { messages: [] }])).toEqual(['yes', 'other', 'other']);
+  });
+
   it('builds CoT, answer-only, fine-type, 1-shot and fractional sets', () => {
     const records = set.expertAd;
     const anomalous = records.find((r) => r.label === 'anomalous');
