@@ -1,7 +1,9 @@
 import { type Tensor, tf } from '@iad-r1/models/tfjs';
 
 /** How per-token losses become one number (METHOD.md §4). */
-export type LossAggregation = 'sequence-mean' | 'token-mean' | 'dr-grpo';
+/** How per-token losses become one number (METHOD.md §4). */
+export const LOSS_AGGREGATIONS = ['sequence-mean', 'token-mean', 'dr-grpo'] as const;
+export type LossAggregation = (typeof LOSS_AGGREGATIONS)[number];
 
 /**
  * Group-relative advantages: A_i = (r_i − mean(r)) / (std(r) + 1e-4) within each group of

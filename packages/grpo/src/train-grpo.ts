@@ -14,7 +14,7 @@ import {
   trainedVariables,
 } from '@iad-r1/models/tfjs';
 import { type RewardComponents, scGrpoReward, tagValue } from '@iad-r1/rewards';
-import { type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
+import { LOSS_AGGREGATIONS, type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
 import type { GrpoSample } from './grpo-samples';
 
 /** Any reward: a number, or a total with named components (logged one by one). */
@@ -105,6 +105,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   const rewardFn = options.reward ?? defaultReward;
   const log = options.log ?? (() => undefined);
   if (samples.length === 0) throw new RangeError('no GRPO samples');
+  if (!LOSS_AGGREGATIONS.includes(aggregation)) throw new RangeError(`unknown aggregation ${JSON.stringify(aggregation)}; choose one of ${LOSS_AGGREGATIONS.join(', ')}`);
   await mkdir(out, { recursive: true });
 
   // The reference policy must survive a restart: keep it on disk beside the run.

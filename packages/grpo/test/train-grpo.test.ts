@@ -18,7 +18,11 @@ const config = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, 
 async function supervised(steps: number): Promise<TinyVLM> {
   const model = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
   const optimizer = new AdamW(model.namedVariables(), { weightDecay: 0 });
-  const examples = set.expertAd.map((r) => ({ messages: samples.find((s) => s.id === r.id)?.messages ?? [], completion: assistantTarget(r) }));
+  // Labels alternate, so every batch of 8 is 4 normal, 4 anomalous and the policy ends undecided.
+  const normal = set.expertAd.filter((r) => r.label === 'normal');
+  const anomalous = set.expertAd.filter((r) => r.label === 'anomalous');
+  const records = normal.flatMap((r, i) => [r, anomalous[i]]).filter((r) => r !== undefined);
+  const examples = records.map((r) => ({ messages: samples.find((s) => s.id === r.id)?.messages ?? [], completion: assistantTarget(r) }));
   for (let step = 0; step < steps; step++) {
     const batch = await model.prepareTrainingBatch(examples.slice((step * 8) % examples.length, ((step * 8) % examples.length) + 8));
     const { value, grads } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, model.trainableVariables);
@@ -41,11 +45,11 @@ beforeAll(async () => {
 describe('trainGrpo', () => {
   it('raises the mean reward of a small run, logging every metric the paper plots', async () => {
     const policy = await supervised(40);
-    // A reward the SFT policy only half meets: answering "no". GRPO must shift the policy towards it,
+    // A reward the SFT policy meets now and then: answering "no". GRPO must shift the policy towards it,
     // which the logged yes-share makes visible (the paper's collapse symptom, on purpose here).
     const reward = (completion: string) => (tagValue(completion, 'answer') === 'no' ? 1 : 0);
     const out = temp('run');
-    const result = await trainGrpo({ policy, samples, out, steps: 14, groupSize: 4, promptsPerStep: 4, maxNewTokens: 100, learningRate: 2e-3, reward, seed: 1 });
+    const result = await trainGrpo({ policy, samples, out, steps: 14, groupSize: 4, promptsPerStep: 4, maxNewTokens: 140, learningRate: 2e-3, reward, seed: 1 });
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const early = mean(result.metrics.slice(0, 4).map((m) => m.reward));
     const late = mean(result.metrics.slice(-4).map((m) => m.reward));
@@ -93,5 +97,11 @@ describe('trainGrpo', () => {
     a.forEach((values, i) => values.forEach((v, j) => expect(Math.abs(v - (b[i]?.[j] as number))).toBeLessThan(1e-4)));
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4]);
     for (const m of [base, straight, interrupted, p1, p2, p3]) m.dispose();
+  });
+
+  it('refuses an unknown loss aggregation instead of falling back to one', async () => {
+    const policy = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
+    await expect(trainGrpo({ policy, samples, out: temp('aggregation'), steps: 1, aggregation: 'dr_grpo' as never })).rejects.toThrow('unknown aggregation "dr_grpo"; choose one of sequence-mean, token-mean, dr-grpo');
+    policy.dispose();
   });
 });
