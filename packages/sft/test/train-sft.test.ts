@@ -7,7 +7,7 @@ import { BpeTokenizer, TinyVLM, type TinyVlmConfigInput, selectBackend, tf } fro
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NonFiniteLossError, answerStrata, examplesFromExpertAd, examplesFromPaSft, trainSft } from '../src/index';
 
-const small: Omit<TinyVlmConfigInput, 'vocabSize'> = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 160 };
+const small: Omit<TinyVlmConfigInput, 'vocabSize'> = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 192 };
 let set: SyntheticSet;
 let tokenizer: BpeTokenizer;
 const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-sft-')), name);
