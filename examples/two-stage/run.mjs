@@ -4,17 +4,17 @@
 // 0-shot and 1-shot on the six held-out synthetic benchmarks, then a table like the paper's
 // Table 4, results.json, training curves and links to the HTML reports.
 //   node examples/two-stage/run.mjs [--out DIR] [--seed N] [--quick] [--vision-steps N] [--sft-steps N] [--grpo-steps N]
-//     [--sft-shots 0|0,1] [--train-per-category K]
+//     [--sft-shots 0|0,1] [--grpo-shots 0|0,1] [--train-per-category K] [--grpo-aggregation dr-grpo|sequence-mean|token-mean]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, solutionOf } from '@iad-r1/cot-schema';
 import { generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
-import { evaluate } from '@iad-r1/eval';
 import { trainGrpo } from '@iad-r1/grpo';
 import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
 import { trainSft } from '@iad-r1/sft';
+import { evaluateInWorker } from './evaluate-in-worker.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const { values: args } = parseArgs({
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     'train-per-category': { type: 'string' },
     'vision-steps': { type: 'string' },
     'sft-shots': { type: 'string' },
+    'grpo-aggregation': { type: 'string' },
+    'grpo-shots': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -38,8 +40,15 @@ const settings = {
   // PA-SFT prompts: the 0-shot test prompt only, or the 0- and 1-shot ones.
   sftShots: (args['sft-shots'] ?? '0').split(',').map(Number),
   visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 250)),
-  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 240)),
-  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 40)),
+  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 400)),
+  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 30)),
+  // SC-GRPO prompts: by default the ones PA-SFT taught (a 1-shot prompt the policy has never seen
+  // yields near-random groups whose updates disturb the 0-shot answers).
+  grpoShots: (args['grpo-shots'] ?? '0').split(',').map(Number),
+  // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
+  // mean, the shorter normal answer gets a larger per-token push, and in 30 steps the policy
+  // drifts towards answering "no" (see README).
+  grpoAggregation: args['grpo-aggregation'] ?? 'dr-grpo',
   maxNewTokens: 128,
 };
 const out = args.out;
@@ -66,8 +75,9 @@ const promptsOf = (record) => {
   const reference = join(set.root, record.referenceImage);
   return [buildChatMessages({ template: zeroShot, queryImage: query }), buildChatMessages({ template: oneShot, referenceImages: [reference], queryImage: query })];
 };
-const sftExamples = set.expertAd.flatMap((record) => promptsOf(record).filter((_, shots) => settings.sftShots.includes(shots)).map((messages) => ({ messages, completion: assistantTarget(record) })));
-const grpoSamples = set.expertAd.flatMap((record) => promptsOf(record).map((messages, i) => ({ id: `${record.id}#${i}`, messages, solution: solutionOf(record) })));
+const sftRecords = set.expertAd.flatMap((record) => promptsOf(record).filter((_, shots) => settings.sftShots.includes(shots)).map((messages) => ({ record, messages })));
+const sftExamples = sftRecords.map(({ record, messages }) => ({ messages, completion: assistantTarget(record) }));
+const grpoSamples = set.expertAd.flatMap((record) => promptsOf(record).flatMap((messages, shots) => (settings.grpoShots.includes(shots) ? [{ id: `${record.id}#${shots}`, messages, solution: solutionOf(record) }] : [])));
 
 const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION], { vocabSize: 512 });
 const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], imageSummaryToken: true, visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
@@ -94,21 +104,27 @@ const vision = await pretrainVision({
 const visionCheck = Object.fromEntries(Object.entries(vision.evaluation ?? {}).map(([k, v]) => [k, Number(v.balancedAccuracy.toFixed(1))]));
 say(`[${elapsed()}] vision pretraining head, balanced accuracy on real defects: ${JSON.stringify(visionCheck)}`);
 
-// Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol.
-const rows = {};
-async function evaluateStage(stage) {
-  rows[stage] = {};
-  for (const shots of [0, 1]) {
+// Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol, on a saved copy of the
+// model in a worker thread: the wasm backend uses one core, so training goes on beside it.
+// Resolves once the weights are on disk (training may change the model from then on), to
+// `{ finished }`, a promise of the evaluations.
+const rows = { base: {}, paSft: {}, scGrpo: {} };
+async function evaluateStage(stage, { parallel = false } = {}) {
+  const modelDir = join(out, 'models', stage);
+  await model.save(modelDir);
+  const one = async (shots) => {
     const runDir = join(out, 'eval', `${stage}-${shots}shot`);
-    const { summary } = await evaluate({ model, datasets: benchmarks, shots, prompt: 'iad-r1', out: runDir, maxNewTokens: settings.maxNewTokens, concurrency: 1, seed });
+    const summary = await evaluateInWorker({ modelDir, datasets: benchmarks, shots, out: runDir, maxNewTokens: settings.maxNewTokens, seed });
     const key = shots === 0 ? 'zeroShot' : 'oneShot';
     rows[stage][key] = { ...Object.fromEntries(Object.entries(summary.datasets).map(([name, d]) => [name, d.balancedAccuracy])), average: summary.average.balancedAccuracy };
     const unparsed = Object.values(summary.datasets).reduce((n, d) => n + d.unparsed, 0);
     say(`[${elapsed()}] ${stage} ${shots}-shot: average balanced accuracy ${summary.average.balancedAccuracy.toFixed(1)} (${unparsed} unparsed answers)`);
-  }
+  };
+  const finished = parallel ? Promise.all([one(0), one(1)]) : one(0).then(() => one(1));
+  return { finished };
 }
 
-await evaluateStage('base');
+const baseEvaluation = await evaluateStage('base');
 
 // 2. PA-SFT.
 const sft = await trainSft({
@@ -124,9 +140,12 @@ const sft = await trainSft({
   resume: false,
   // The pretrained vision stays as it is; PA-SFT trains the decoder (see README).
   freezeVision: true,
+  // Every batch half normal, half anomalous: the decision is one token per example, and a batch
+  // of 8 drawn at random often leans one way.
+  strata: sftRecords.map(({ record }) => record.label),
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] pa-sft step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${Math.round(m.tokensPerSecond)} tok/s)`),
 });
-await evaluateStage('paSft');
+const paSftEvaluation = await evaluateStage('paSft');
 
 // 3. SC-GRPO from the PA-SFT model, the four rewards (paper preset).
 const grpo = await trainGrpo({
@@ -140,12 +159,15 @@ const grpo = await trainGrpo({
   temperature: 1,
   learningRate: 1e-4,
   beta: 0.04,
+  aggregation: settings.grpoAggregation,
   seed,
   resume: false,
   freezeVision: true,
   onStep: (m) => say(`[${elapsed()}] sc-grpo step ${m.step}/${m.totalSteps} reward ${m.reward.toFixed(2)} (std ${m.rewardStd.toFixed(2)}) length ${m.completionLength.toFixed(0)} kl ${m.kl.toFixed(4)} yes ${(m.yesShare * 100).toFixed(0)}%`),
 });
-await evaluateStage('scGrpo');
+// Nothing else runs now: both settings at once, one per core.
+const scGrpoEvaluation = await evaluateStage('scGrpo', { parallel: true });
+await Promise.all([baseEvaluation.finished, paSftEvaluation.finished, scGrpoEvaluation.finished]);
 
 // 4. Results: results.json, a Table-4-like table, curves.
 const names = benchmarks.map((b) => b.name);

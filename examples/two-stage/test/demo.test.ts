@@ -26,5 +26,16 @@ describe('examples/two-stage --quick', () => {
       }
     }
     for (const file of ['results.md', 'index.html', 'curves.html', 'eval/scGrpo-1shot/report.html', 'pa-sft/metrics.jsonl', 'sc-grpo/metrics.jsonl']) expect(existsSync(join(out, file)), file).toBe(true);
+    // Each stage's weights, saved for its evaluation (run in a worker thread): all 72 images answered.
+    for (const stage of ['base', 'paSft', 'scGrpo']) {
+      expect(existsSync(join(out, 'models', stage, 'model.safetensors')), stage).toBe(true);
+      for (const shots of [0, 1]) expect(readFileSync(join(out, 'eval', `${stage}-${shots}shot`, 'answers.jsonl'), 'utf8').trim().split('\n'), `${stage} ${shots}-shot`).toHaveLength(72);
+    }
+    // The PA-SFT diagnostic starts from this run's base model and data.
+    const diagnostic = await run('node', [fileURLToPath(new URL('../diagnostics/pa-sft-targets.mjs', import.meta.url)), '--demo-out', out, '--target', 'answer-only', '--steps', '2']);
+    const report = JSON.parse(diagnostic.stdout);
+    expect(report).toMatchObject({ target: 'answer-only', steps: 2, batchSize: 8, strata: true });
+    expect(report.heldOutBenchmarks.defectsFlagged).toMatch(/^\d+\/36$/);
+    expect(report.trainingCategories.falseAlarms).toMatch(/^\d+\/\d+$/);
   });
 });
