@@ -96,7 +96,7 @@ describe('generateSyntheticSet', () => {
     const set = await readSyntheticSet(first);
     // The label shows from "Comparing it region by region …" (normal) / "Compared with …" (anomalous) on.
     const openings = (label: string): string[] =>
-      set.expertAd.filter((r) => r.label === label).map((r) => r.think.slice(0, r.think.indexOf(' Compar')).replace(/ shows .*/, ' shows'));
+      set.expertAd.filter((r) => r.label === label).map((r) => (r.think ?? '').slice(0, (r.think ?? '').indexOf(' Compar')).replace(/ shows .*/, ' shows'));
     const normal = openings('normal');
     const anomalous = openings('anomalous');
     expect(new Set(normal)).toEqual(new Set(anomalous));

@@ -1,8 +1,8 @@
 import { type Tensor, tf } from '@iad-r1/models/tfjs';
 
-/** How per-token losses become one number (METHOD.md §4). */
-/** How per-token losses become one number (METHOD.md §4). */
+/** The loss aggregations `trainGrpo` knows. */
 export const LOSS_AGGREGATIONS = ['sequence-mean', 'token-mean', 'dr-grpo'] as const;
+/** How per-token losses become one number (METHOD.md §4). */
 export type LossAggregation = (typeof LOSS_AGGREGATIONS)[number];
 
 /**

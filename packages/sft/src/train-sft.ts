@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -62,6 +63,8 @@ interface SftState {
   gradientAccumulation: number;
   examples: number;
   totalSteps: number;
+  /** A digest of the strata labels, when given: they decide the data order a resume must repeat. */
+  strata?: string;
 }
 
 function permutation(n: number, seed: number, epoch: number): number[] {
@@ -127,12 +130,13 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
 
   const variables = trainedVariables(model, options.freezeVision);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
-  const state: SftState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps };
+  const strataDigest = options.strata ? createHash('sha256').update(options.strata.join('\n')).digest('hex').slice(0, 12) : undefined;
+  const state: SftState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps, ...(strataDigest ? { strata: strataDigest } : {}) };
   const metricsFile = join(out, 'metrics.jsonl');
 
   if (options.resume !== false) {
     const { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e } = state;
-    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e }, metricsFile);
+    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e, strata: strataDigest }, metricsFile);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);

@@ -84,6 +84,9 @@ describe('trainSft bookkeeping', () => {
     await trainSft({ model: m1, examples: examples(), out, maxSteps: 1, batchSize: 4 });
     const m2 = tinyModel();
     await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 2 })).rejects.toThrow(/batchSize = 4, this run has 2/);
+    // Strata change the data order, so a resume with other strata (or none) is refused too.
+    const labels = set.expertAd.slice(0, 24).map((r) => r.label);
+    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 4, strata: labels })).rejects.toThrow(/strata = undefined, this run has [0-9a-f]{12}/);
     m1.dispose();
     m2.dispose();
   });

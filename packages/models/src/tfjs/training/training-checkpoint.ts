@@ -50,7 +50,7 @@ export async function resumeTrainingCheckpoint(
   out: string,
   model: TinyVLM,
   optimizer: AdamW,
-  mustMatch: Record<string, number | string | boolean>,
+  mustMatch: Record<string, number | string | boolean | undefined>,
   metricsFile?: string,
 ): Promise<(TrainerState & { dir: string }) | undefined> {
   const latest = await readFile(join(out, 'checkpoints', 'latest.json'), 'utf8').then((t) => JSON.parse(t) as { step: number; dir: string }, () => undefined);
