@@ -149,10 +149,16 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const grads = variables.map(([, v]) => v);
 
   try {
+    // The epoch's order, made once per epoch rather than once per step.
+    let order: number[] = [];
+    let orderEpoch = -1;
     while (state.step < totalSteps) {
       if (options.signal?.aborted) break;
       const epoch = Math.floor(state.step / stepsPerEpoch);
-      const order = options.strata ? stratifiedPermutation(options.strata, seed, epoch) : permutation(examples.length, seed, epoch);
+      if (epoch !== orderEpoch) {
+        order = options.strata ? stratifiedPermutation(options.strata, seed, epoch) : permutation(examples.length, seed, epoch);
+        orderEpoch = epoch;
+      }
       const inEpoch = state.step % stepsPerEpoch;
       const stepStart = Date.now();
       let accumulated: tf.Tensor[] | undefined;
