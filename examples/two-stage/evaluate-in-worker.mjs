@@ -5,11 +5,12 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 
 /**
  * Starts `@iad-r1/eval`'s `evaluate` on the model saved in `modelDir`, in a worker thread, and
- * resolves to its summary. `datasets` are plain `AnomalyDataset` objects (they are copied).
+ * resolves to its summary. `datasets` are plain `AnomalyDataset` objects (they are copied);
+ * `prompt` names the test prompts (`TEST_PROMPTS`), `iad-r1` unless given.
  */
-export function evaluateInWorker({ modelDir, datasets, shots, out, maxNewTokens, seed }) {
+export function evaluateInWorker({ modelDir, datasets, prompt = 'iad-r1', shots, out, maxNewTokens, seed }) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { modelDir, datasets, shots, out, maxNewTokens, seed } });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { modelDir, datasets, prompt, shots, out, maxNewTokens, seed } });
     let summary;
     worker.once('message', (message) => {
       summary = message;
@@ -25,7 +26,7 @@ if (!isMainThread && workerData?.modelDir) {
   await selectBackend({ log: () => undefined });
   const model = await TinyVLM.load(workerData.modelDir);
   const { modelDir: _, ...options } = workerData;
-  const { summary } = await evaluate({ model, prompt: 'iad-r1', concurrency: 1, ...options });
+  const { summary } = await evaluate({ model, concurrency: 1, ...options });
   parentPort.postMessage(summary);
   model.dispose();
 }

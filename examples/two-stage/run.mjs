@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // The two-stage IAD-R1 pipeline on the embedded synthetic dataset:
-//   synthetic data → evaluate the untrained model → PA-SFT → evaluate → SC-GRPO → evaluate,
+//   synthetic data → the base model (vision pretraining, generic instruction tuning) → evaluate →
+//   PA-SFT → evaluate → SC-GRPO → evaluate,
 // 0-shot and 1-shot on the six held-out synthetic benchmarks, then a table like the paper's
 // Table 4, results.json, training curves and links to the HTML reports.
-//   node examples/two-stage/run.mjs [--out DIR] [--seed N] [--quick] [--vision-steps N] [--sft-steps N] [--grpo-steps N]
-//     [--sft-shots 0|0,1] [--grpo-shots 0|0,1] [--train-per-category K] [--grpo-aggregation dr-grpo|sequence-mean|token-mean]
+//   node examples/two-stage/run.mjs [--out DIR] [--seed N] [--quick] [--vision-steps N] [--instruction-steps N] [--sft-steps N] [--grpo-steps N]
+//     [--one-shot-share S] [--train-per-category K] [--grpo-aggregation dr-grpo|sequence-mean|token-mean]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, solutionOf } from '@iad-r1/cot-schema';
-import { generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
+import { generateSyntheticSet, readSyntheticSet, syntheticInstructionExamples } from '@iad-r1/datasets';
 import { trainGrpo } from '@iad-r1/grpo';
 import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
-import { trainSft } from '@iad-r1/sft';
+import { imageCountGroups, trainSft } from '@iad-r1/sft';
 import { evaluateInWorker } from './evaluate-in-worker.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -26,9 +27,9 @@ const { values: args } = parseArgs({
     'grpo-steps': { type: 'string' },
     'train-per-category': { type: 'string' },
     'vision-steps': { type: 'string' },
-    'sft-shots': { type: 'string' },
+    'instruction-steps': { type: 'string' },
+    'one-shot-share': { type: 'string' },
     'grpo-aggregation': { type: 'string' },
-    'grpo-shots': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -37,14 +38,13 @@ const settings = {
   perCategory: quick ? 3 : 12,
   // Training images are cheap to generate and the vision stem needs many; evaluations stay small.
   trainPerCategory: Number(args['train-per-category'] ?? (quick ? 3 : 100)),
-  // PA-SFT prompts: the 0-shot test prompt only, or the 0- and 1-shot ones.
-  sftShots: (args['sft-shots'] ?? '0').split(',').map(Number),
-  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 250)),
+  // PA-SFT and SC-GRPO: each Expert-AD record once, with the 1-shot test prompt (a normal
+  // reference image first) for this share of them, spread evenly, and the 0-shot prompt for the rest.
+  oneShotShare: Number(args['one-shot-share'] ?? 0.25),
+  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 200)),
+  instructionSteps: Number(args['instruction-steps'] ?? (quick ? 4 : 50)),
   sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 400)),
-  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 30)),
-  // SC-GRPO prompts: by default the ones PA-SFT taught (a 1-shot prompt the policy has never seen
-  // yields near-random groups whose updates disturb the 0-shot answers).
-  grpoShots: (args['grpo-shots'] ?? '0').split(',').map(Number),
+  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 24)),
   // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
   // mean, the shorter normal answer gets a larger per-token push, and in 30 steps the policy
   // drifts towards answering "no" (see README).
@@ -61,7 +61,9 @@ await selectBackend();
 
 // 1. Data: training categories with template Expert-AD records, six held-out benchmarks.
 const dataDir = join(out, 'data');
-await generateSyntheticSet({ out: dataDir, seed, size: 32, perCategory: settings.trainPerCategory, benchmarkPerCategory: settings.perCategory });
+// Written afresh each run (force): the folder is the demo's own, and a set left there by an older
+// generator version would otherwise be refused.
+await generateSyntheticSet({ out: dataDir, seed, size: 32, perCategory: settings.trainPerCategory, benchmarkPerCategory: settings.perCategory, force: true });
 const set = await readSyntheticSet(dataDir);
 const benchmarks = Object.values(set.benchmarks);
 say(`[${elapsed()}] synthetic set: ${set.expertAd.length} Expert-AD records, ${benchmarks.length} benchmarks`);
@@ -75,16 +77,30 @@ const promptsOf = (record) => {
   const reference = join(set.root, record.referenceImage);
   return [buildChatMessages({ template: zeroShot, queryImage: query }), buildChatMessages({ template: oneShot, referenceImages: [reference], queryImage: query })];
 };
-const sftRecords = set.expertAd.flatMap((record) => promptsOf(record).filter((_, shots) => settings.sftShots.includes(shots)).map((messages) => ({ record, messages })));
+if (!(settings.oneShotShare >= 0 && settings.oneShotShare <= 1)) throw new RangeError(`--one-shot-share must be in [0, 1], got ${args['one-shot-share']}`);
+// Record i takes the 1-shot prompt when the running count of the share steps up at i.
+const takesOneShot = (i) => Math.floor((i + 1) * settings.oneShotShare) > Math.floor(i * settings.oneShotShare);
+const sftRecords = set.expertAd.map((record, i) => ({ record, messages: promptsOf(record)[takesOneShot(i) ? 1 : 0] }));
 const sftExamples = sftRecords.map(({ record, messages }) => ({ messages, completion: assistantTarget(record) }));
-const grpoSamples = set.expertAd.flatMap((record) => promptsOf(record).flatMap((messages, shots) => (settings.grpoShots.includes(shots) ? [{ id: `${record.id}#${shots}`, messages, solution: solutionOf(record) }] : [])));
+// SC-GRPO samples the prompts PA-SFT taught.
+const grpoSamples = sftRecords.map(({ record, messages }) => ({ id: record.id, messages, solution: solutionOf(record) }));
 
-const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION], { vocabSize: 512 });
+// Generic visual questions about the training categories' normal images (what is it, is it a …,
+// are these two the same kind), for the base model's instruction tuning below.
+const instructionExamples = syntheticInstructionExamples(set, { seed }).map((e) => ({
+  messages: buildChatMessages({ template: e.template, referenceImages: e.referenceImages, queryImage: e.queryImage }),
+  completion: e.answer,
+  text: `${e.template} ${e.answer}`,
+}));
+// Each distinct instruction text once: thousands of "Yes." would otherwise crowd the CoT's merges.
+const instructionTexts = [...new Set(instructionExamples.map((e) => e.text))];
+const basePrompts = [TEST_PROMPTS.base.zeroShot, TEST_PROMPTS.base.oneShot];
+const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION, ...basePrompts, ...instructionTexts], { vocabSize: 512 });
 const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], imageSummaryToken: true, visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
 const model = TinyVLM.create(config, tokenizer, { seed });
 say(`[${elapsed()}] TinyVLM with ${model.parameterCount().toLocaleString()} parameters, ${tokenizer.size}-token BPE vocabulary`);
 
-// 0. The stand-in for a real VLM's pretrained vision encoder: self-supervised on normal training
+// 2. The base model. (a) The stand-in for a real VLM's pretrained vision encoder: self-supervised on normal training
 // images only (tell them from copies with a self-made irregularity); no defect labels, no masks.
 // Its head is then scored on labelled test images, as a diagnostic only (labels are not trained on).
 const labelled = (datasets) => {
@@ -104,21 +120,57 @@ const vision = await pretrainVision({
 const visionCheck = Object.fromEntries(Object.entries(vision.evaluation ?? {}).map(([k, v]) => [k, Number(v.balancedAccuracy.toFixed(1))]));
 say(`[${elapsed()}] vision pretraining head, balanced accuracy on real defects: ${JSON.stringify(visionCheck)}`);
 
-// Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol, on a saved copy of the
-// model in a worker thread: the wasm backend uses one core, so training goes on beside it.
-// Resolves once the weights are on disk (training may change the model from then on), to
-// `{ finished }`, a promise of the evaluations.
+// (b) The stand-in for a real VLM's general instruction tuning: the decoder learns to answer
+// questions about images in plain text — what the object is, whether it is a given kind, whether
+// two images show the same kind — on the training categories' normal images only. Nothing in it
+// mentions defects, so the base model answers the paper's base-model question ("Are there any
+// defects …? Please answer by yes or no.") without having been taught what a defect is.
+await trainSft({
+  model,
+  examples: instructionExamples,
+  out: join(out, 'instruction-tuning'),
+  maxSteps: settings.instructionSteps,
+  batchSize: 16,
+  learningRate: 3e-3,
+  warmupSteps: Math.min(20, Math.floor(settings.instructionSteps / 10)),
+  weightDecay: 0.01,
+  seed,
+  resume: false,
+  freezeVision: true,
+  onStep: (m) => m.step % 25 === 0 && say(`[${elapsed()}] instruction tuning step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)}`),
+});
+
+// Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol (the base model with the
+// paper's base-model prompts, "… Please answer by yes or no.", read as free text; the trained
+// models with the IAD-R1 test prompts, read from the <answer> tag), on a saved copy of the model
+// in a worker thread: the wasm backend uses one core, so training goes on beside it. Resolves
+// once the weights are on disk (training may change the model from then on), to `{ finished }`,
+// a promise of the evaluations.
+// How many defective images got "yes" and how many normal ones "no" (from each benchmark's counts and rates).
+function answerCountsOf(summary) {
+  const total = (pick) => Object.values(summary.datasets).reduce((n, d) => n + pick(d), 0);
+  return {
+    defectsFlagged: total((d) => Math.round((d.tpr * d.anomalous) / 100)),
+    anomalous: total((d) => d.anomalous),
+    normalCleared: total((d) => Math.round((d.tnr * d.normal) / 100)),
+    normal: total((d) => d.normal),
+    unparsed: total((d) => d.unparsed),
+  };
+}
 const rows = { base: {}, paSft: {}, scGrpo: {} };
+const answerCounts = { base: {}, paSft: {}, scGrpo: {} };
 async function evaluateStage(stage, { parallel = false } = {}) {
+  const prompt = stage === 'base' ? 'base' : 'iad-r1';
   const modelDir = join(out, 'models', stage);
   await model.save(modelDir);
   const one = async (shots) => {
     const runDir = join(out, 'eval', `${stage}-${shots}shot`);
-    const summary = await evaluateInWorker({ modelDir, datasets: benchmarks, shots, out: runDir, maxNewTokens: settings.maxNewTokens, seed });
+    const summary = await evaluateInWorker({ modelDir, datasets: benchmarks, prompt, shots, out: runDir, maxNewTokens: settings.maxNewTokens, seed });
     const key = shots === 0 ? 'zeroShot' : 'oneShot';
     rows[stage][key] = { ...Object.fromEntries(Object.entries(summary.datasets).map(([name, d]) => [name, d.balancedAccuracy])), average: summary.average.balancedAccuracy };
-    const unparsed = Object.values(summary.datasets).reduce((n, d) => n + d.unparsed, 0);
-    say(`[${elapsed()}] ${stage} ${shots}-shot: average balanced accuracy ${summary.average.balancedAccuracy.toFixed(1)} (${unparsed} unparsed answers)`);
+    const counts = answerCountsOf(summary);
+    answerCounts[stage][key] = counts;
+    say(`[${elapsed()}] ${stage} ${shots}-shot: average balanced accuracy ${summary.average.balancedAccuracy.toFixed(1)} ("yes" to ${counts.defectsFlagged}/${counts.anomalous} defective images, "no" to ${counts.normalCleared}/${counts.normal} normal ones, ${counts.unparsed} unparsed answers)`);
   };
   const finished = parallel ? Promise.all([one(0), one(1)]) : one(0).then(() => one(1));
   return { finished };
@@ -126,7 +178,7 @@ async function evaluateStage(stage, { parallel = false } = {}) {
 
 const baseEvaluation = await evaluateStage('base');
 
-// 2. PA-SFT.
+// 3. PA-SFT.
 const sft = await trainSft({
   model,
   examples: sftExamples,
@@ -143,11 +195,13 @@ const sft = await trainSft({
   // Every batch half normal, half anomalous: the decision is one token per example, and a batch
   // of 8 drawn at random often leans one way.
   strata: sftRecords.map(({ record }) => record.label),
+  // 0-shot and 1-shot examples in separate batches: a batch is padded to its longest example.
+  batchGroups: imageCountGroups(sftExamples),
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] pa-sft step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${Math.round(m.tokensPerSecond)} tok/s)`),
 });
 const paSftEvaluation = await evaluateStage('paSft');
 
-// 3. SC-GRPO from the PA-SFT model, the four rewards (paper preset).
+// 4. SC-GRPO from the PA-SFT model, the four rewards (paper preset).
 const grpo = await trainGrpo({
   policy: model,
   samples: grpoSamples,
@@ -169,11 +223,11 @@ const grpo = await trainGrpo({
 const scGrpoEvaluation = await evaluateStage('scGrpo', { parallel: true });
 await Promise.all([baseEvaluation.finished, paSftEvaluation.finished, scGrpoEvaluation.finished]);
 
-// 4. Results: results.json, a Table-4-like table, curves.
+// 5. Results: results.json, a Table-4-like table, curves.
 const names = benchmarks.map((b) => b.name);
-const results = { seed, quick, settings, visionPretraining: visionCheck, rows, seconds: Math.round((Date.now() - started) / 1000) };
+const results = { seed, quick, settings, visionPretraining: visionCheck, rows, answerCounts, seconds: Math.round((Date.now() - started) / 1000) };
 await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-const label = { base: 'TinyVLM (untrained)', paSft: '+ PA-SFT', scGrpo: '+ PA-SFT + SC-GRPO' };
+const label = { base: 'TinyVLM base (vision pretraining + instruction tuning)', paSft: '+ PA-SFT', scGrpo: '+ PA-SFT + SC-GRPO' };
 const fmt = (v) => v.toFixed(1);
 const table = [
   `| Model | ${names.join(' | ')} | Average (0-shot) | Average (1-shot) |`,

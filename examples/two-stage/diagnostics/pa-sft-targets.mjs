@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // How much of the normal/anomalous decision does PA-SFT teach, with CoT targets (the method) or
 // answer-only targets (the paper's "Original" ablation)? Starts from the demo's base model (vision
-// pretrained, decoder untrained) and data, so run `pnpm demo` first; trains with the demo's
-// PA-SFT settings, then answers greedily (0-shot) on every 8th test image of the training
-// categories and on the six held-out benchmarks. JSON on stdout.
-//   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 400] [--batch-size 8] [--lr 3e-3] [--no-strata]
+// pretraining and instruction tuning) and data, so run `pnpm demo` first; trains with the demo's
+// PA-SFT settings (a quarter of the records with the 1-shot prompt), then answers greedily
+// (0-shot) on every 8th test image of the training categories and on the six held-out
+// benchmarks. JSON on stdout.
+//   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 400] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { TEST_PROMPTS, assistantTarget, buildChatMessages } from '@iad-r1/cot-sc
 import { readSyntheticSet } from '@iad-r1/datasets';
 import { evaluate } from '@iad-r1/eval';
 import { TinyVLM, selectBackend } from '@iad-r1/models/tfjs';
-import { trainSft } from '@iad-r1/sft';
+import { imageCountGroups, trainSft } from '@iad-r1/sft';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '400' },
     'batch-size': { type: 'string', default: '8' },
     lr: { type: 'string', default: '3e-3' },
+    'one-shot-share': { type: 'string', default: '0.25' },
     'no-strata': { type: 'boolean', default: false },
   },
 });
@@ -30,8 +32,17 @@ if (!['cot', 'answer-only'].includes(args.target)) throw new RangeError(`--targe
 await selectBackend();
 const set = await readSyntheticSet(join(args['demo-out'], 'data'));
 const model = await TinyVLM.load(join(args['demo-out'], 'models', 'base'));
-const zeroShot = TEST_PROMPTS['iad-r1'].zeroShot;
-const examples = set.expertAd.map((record) => ({ messages: buildChatMessages({ template: zeroShot, queryImage: join(set.root, record.queryImage) }), completion: assistantTarget(record, { target: args.target }) }));
+const prompts = TEST_PROMPTS['iad-r1'];
+const share = Number(args['one-shot-share']);
+if (!(share >= 0 && share <= 1)) throw new RangeError(`--one-shot-share must be in [0, 1], got ${args['one-shot-share']}`);
+// As the demo: record i takes the 1-shot prompt when the running count of the share steps up at i.
+const takesOneShot = (i) => Math.floor((i + 1) * share) > Math.floor(i * share);
+const examples = set.expertAd.map((record, i) => ({
+  messages: takesOneShot(i)
+    ? buildChatMessages({ template: prompts.oneShot, referenceImages: [join(set.root, record.referenceImage)], queryImage: join(set.root, record.queryImage) })
+    : buildChatMessages({ template: prompts.zeroShot, queryImage: join(set.root, record.queryImage) }),
+  completion: assistantTarget(record, { target: args.target }),
+}));
 const work = mkdtempSync(join(tmpdir(), 'iad-r1-pa-sft-targets-'));
 const started = Date.now();
 const steps = Number(args.steps);
@@ -47,9 +58,10 @@ await trainSft({
   resume: false,
   freezeVision: true,
   ...(args['no-strata'] ? {} : { strata: set.expertAd.map((r) => r.label) }),
+  batchGroups: imageCountGroups(examples),
 });
 const trainingTest = set.training.samples.filter((s) => s.split === 'test').filter((_, i) => i % 8 === 0);
-const result = { target: args.target, steps, batchSize: Number(args['batch-size']), learningRate: Number(args.lr), strata: !args['no-strata'] };
+const result = { target: args.target, steps, batchSize: Number(args['batch-size']), learningRate: Number(args.lr), oneShotShare: share, strata: !args['no-strata'] };
 for (const [name, datasets] of [['trainingCategories', [{ ...set.training, samples: trainingTest }]], ['heldOutBenchmarks', Object.values(set.benchmarks)]]) {
   const { summary } = await evaluate({ model, datasets, shots: 0, prompt: 'iad-r1', out: join(work, `eval-${name}`), maxNewTokens: args.target === 'cot' ? 128 : 16, concurrency: 1 });
   const count = (pick) => Object.values(summary.datasets).reduce((n, d) => n + Math.round(pick(d)), 0);

@@ -26,10 +26,26 @@ describe('examples/two-stage --quick', () => {
       }
     }
     for (const file of ['results.md', 'index.html', 'curves.html', 'eval/scGrpo-1shot/report.html', 'pa-sft/metrics.jsonl', 'sc-grpo/metrics.jsonl']) expect(existsSync(join(out, file)), file).toBe(true);
-    // Each stage's weights, saved for its evaluation (run in a worker thread): all 72 images answered.
+    expect(existsSync(join(out, 'instruction-tuning', 'metrics.jsonl'))).toBe(true);
+    // Each stage's weights, saved for its evaluation (run in a worker thread): all 72 images answered,
+    // the base model with the paper's base-model prompts, the trained ones with IAD-R1's.
     for (const stage of ['base', 'paSft', 'scGrpo']) {
       expect(existsSync(join(out, 'models', stage, 'model.safetensors')), stage).toBe(true);
-      for (const shots of [0, 1]) expect(readFileSync(join(out, 'eval', `${stage}-${shots}shot`, 'answers.jsonl'), 'utf8').trim().split('\n'), `${stage} ${shots}-shot`).toHaveLength(72);
+      for (const shots of [0, 1]) {
+        const evalDir = join(out, 'eval', `${stage}-${shots}shot`);
+        const answers = readFileSync(join(evalDir, 'answers.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+        expect(answers, `${stage} ${shots}-shot`).toHaveLength(72);
+        expect(JSON.parse(readFileSync(join(evalDir, 'run.json'), 'utf8')).prompt, `${stage} ${shots}-shot`).toBe(stage === 'base' ? 'base' : 'iad-r1');
+        // The counts in results.json agree with the answers on disk.
+        const key = shots === 0 ? 'zeroShot' : 'oneShot';
+        expect(results.answerCounts[stage][key], `${stage} ${key}`).toEqual({
+          defectsFlagged: answers.filter((a) => a.label === 'anomalous' && a.answer === 'yes').length,
+          anomalous: 36,
+          normalCleared: answers.filter((a) => a.label === 'normal' && a.answer === 'no').length,
+          normal: 36,
+          unparsed: answers.filter((a) => a.answer === null).length,
+        });
+      }
     }
     // The PA-SFT diagnostic starts from this run's base model and data.
     const diagnostic = await run('node', [fileURLToPath(new URL('../diagnostics/pa-sft-targets.mjs', import.meta.url)), '--demo-out', out, '--target', 'answer-only', '--steps', '2']);
@@ -37,5 +53,9 @@ describe('examples/two-stage --quick', () => {
     expect(report).toMatchObject({ target: 'answer-only', steps: 2, batchSize: 8, strata: true });
     expect(report.heldOutBenchmarks.defectsFlagged).toMatch(/^\d+\/36$/);
     expect(report.trainingCategories.falseAlarms).toMatch(/^\d+\/\d+$/);
+    // The SC-GRPO check starts from this run's PA-SFT model.
+    const single = JSON.parse((await run('node', [fileURLToPath(new URL('../diagnostics/grpo-single-label.mjs', import.meta.url)), '--demo-out', out, '--label', 'normal', '--steps', '1'])).stdout);
+    expect(single).toMatchObject({ label: 'normal', steps: 1, aggregation: 'dr-grpo' });
+    for (const share of Object.values(single.rightAnswerShare) as number[]) expect(share >= 0 && share <= 1).toBe(true);
   });
 });

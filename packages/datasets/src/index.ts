@@ -28,6 +28,12 @@ export {
   syntheticManifestSchema,
 } from './synthetic/generate-synthetic';
 export { type SyntheticSet, readSyntheticSet } from './synthetic/read-synthetic-set';
+export {
+  INSTRUCTION_TEMPLATES,
+  type InstructionExample,
+  type InstructionTask,
+  syntheticInstructionExamples,
+} from './synthetic/instruction-examples';
 export { SYNTHETIC_BENCHMARKS, SYNTHETIC_CATEGORIES, TRAINING_CATEGORIES, type SyntheticCategory } from './synthetic/catalog';
 export { DEFECT_NAMES, DEFECT_TYPES, type DefectName } from './synthetic/defects';
 export { type ContactSheetOptions, contactSheet } from './synthetic/contact-sheet';

@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
 import { BpeTokenizer, NonFiniteLossError, TinyVLM, type TinyVlmConfigInput, selectBackend } from '@iad-r1/models/tfjs';
-import { answerStrata, examplesFromExpertAd, examplesFromPaSft } from './sft-examples';
+import { answerStrata, examplesFromExpertAd, examplesFromPaSft, imageCountGroups } from './sft-examples';
 import { trainSft } from './train-sft';
 
 const number = (value: string): number => {
@@ -41,6 +41,7 @@ program
   .addOption(new Option('--fraction <x>', 'share of the records to train on (data ablation)').argParser(number).default(1))
   .addOption(new Option('--shots <n>').choices(['0', '1']).default('0'))
   .option('--balance-answers', 'put yes and no answers in every batch in their share of the data (strata by <answer>)')
+  .option('--group-by-images', 'draw each batch from examples with the same number of images (no padding of 0-shot against 1-shot)')
   .addOption(new Option('--vocab-size <n>', 'BPE vocabulary of a new model').argParser(whole).default(512))
   .addOption(new Option('--seed <n>').argParser(whole).default(0))
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
@@ -75,6 +76,7 @@ program
       ...(o.warmup !== undefined ? { warmupSteps: o.warmup } : {}),
       weightDecay: o.weightDecay,
       ...(o.balanceAnswers ? { strata: answerStrata(examples) } : {}),
+      ...(o.groupByImages ? { batchGroups: imageCountGroups(examples) } : {}),
       checkpointEvery: o.checkpointEvery,
       seed: o.seed,
       log: (line) => process.stderr.write(`${line}\n`),

@@ -96,3 +96,14 @@ export function answerStrata(examples: readonly TrainingExample[]): Array<'yes' 
     return answer === 'yes' || answer === 'no' ? answer : 'other';
   });
 }
+
+/**
+ * Each example's number of images (`'1'`, `'2'`, …), for `trainSft`'s `batchGroups`: a 1-shot
+ * example (reference and query image, a longer prompt) is then never padded against 0-shot ones.
+ *
+ * @example
+ * await trainSft({ model, examples, out, batchGroups: imageCountGroups(examples) });
+ */
+export function imageCountGroups(examples: readonly TrainingExample[]): string[] {
+  return examples.map((e) => String(e.messages.reduce((n, m) => n + (typeof m.content === 'string' ? 0 : m.content.filter((part) => part.type === 'image').length), 0)));
+}

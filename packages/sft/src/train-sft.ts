@@ -33,6 +33,13 @@ export interface SftOptions extends TrainingLoopOptions<SftStepMetrics> {
    * instead of a random mix; default: a plain shuffle.
    */
   strata?: readonly string[];
+  /**
+   * One group label per example (e.g. the prompt's number of images). Every micro-batch is then
+   * drawn from a single group, so short examples are not padded to the length of long ones; the
+   * groups' batches take turns in proportion to the groups' sizes, in a seeded order. With
+   * `strata`, each group's batches hold the strata in their share. Default: batches mix freely.
+   */
+  batchGroups?: readonly string[];
 }
 
 /** One line of `metrics.jsonl`. */
@@ -65,6 +72,8 @@ interface SftState {
   totalSteps: number;
   /** A digest of the strata labels, when given: they decide the data order a resume must repeat. */
   strata?: string;
+  /** A digest of the batch groups, when given, for the same reason. */
+  batchGroups?: string;
 }
 
 function permutation(n: number, seed: number, epoch: number): number[] {
@@ -84,18 +93,46 @@ function permutation(n: number, seed: number, epoch: number): number[] {
  */
 function stratifiedPermutation(strata: readonly string[], seed: number, epoch: number): number[] {
   const random = mulberry32((seed * 2654435761 + epoch * 40503 + 7) >>> 0);
-  const groups = new Map<string, number[]>();
-  strata.forEach((stratum, i) => {
-    const members = groups.get(stratum);
-    if (members) members.push(i);
-    else groups.set(stratum, [i]);
-  });
+  const groups = membersByLabel(strata);
   const keyed: Array<{ index: number; key: number; tie: number }> = [];
   for (const members of groups.values()) {
     const shuffled = permutation(members.length, seed, epoch).map((k) => members[k] as number);
     shuffled.forEach((index, k) => keyed.push({ index, key: (k + 0.5) / shuffled.length, tie: random() }));
   }
   return keyed.sort((a, b) => a.key - b.key || a.tie - b.tie).map((k) => k.index);
+}
+
+/** Indices by label, in first-seen order of the labels. */
+function membersByLabel(labels: readonly string[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  labels.forEach((label, i) => {
+    const members = groups.get(label);
+    if (members) members.push(i);
+    else groups.set(label, [i]);
+  });
+  return groups;
+}
+
+/**
+ * One epoch's micro-batches of example indices. Without groups: consecutive slices of the epoch's
+ * (stratified) order. With groups: each group's members in that order, cut into batches, and the
+ * batches of all groups spread evenly over the epoch (the stratified placement again, with the
+ * group as stratum).
+ */
+function epochBatches(count: number, batchSize: number, seed: number, epoch: number, strata?: readonly string[], groups?: readonly string[]): number[][] {
+  const order = strata ? stratifiedPermutation(strata, seed, epoch) : permutation(count, seed, epoch);
+  const slices = (indices: readonly number[]): number[][] => Array.from({ length: Math.ceil(indices.length / batchSize) }, (_, b) => indices.slice(b * batchSize, (b + 1) * batchSize));
+  if (!groups) return slices(order);
+  const batches: number[][] = [];
+  const batchGroup: string[] = [];
+  for (const [label, members] of membersByLabel(groups)) {
+    const inGroup = new Set(members);
+    for (const batch of slices(order.filter((i) => inGroup.has(i)))) {
+      batches.push(batch);
+      batchGroup.push(label);
+    }
+  }
+  return stratifiedPermutation(batchGroup, seed, epoch).map((b) => batches[b] as number[]);
 }
 
 /**
@@ -121,8 +158,14 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   if (options.strata && options.strata.length !== examples.length) {
     throw new RangeError(`strata has ${options.strata.length} labels for ${examples.length} examples; give one per example`);
   }
-  const perStep = batchSize * accumulation;
-  const stepsPerEpoch = Math.ceil(examples.length / perStep);
+  if (options.batchGroups && options.batchGroups.length !== examples.length) {
+    throw new RangeError(`batchGroups has ${options.batchGroups.length} labels for ${examples.length} examples; give one per example`);
+  }
+  // Micro-batches per epoch: groups may each end on a short batch.
+  const batchesPerEpoch = options.batchGroups
+    ? [...membersByLabel(options.batchGroups).values()].reduce((n, members) => n + Math.ceil(members.length / batchSize), 0)
+    : Math.ceil(examples.length / batchSize);
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / accumulation);
   const totalSteps = options.maxSteps ?? (options.epochs ?? 1) * stepsPerEpoch;
   const warmupSteps = options.warmupSteps ?? Math.min(100, Math.floor(totalSteps * 0.1));
   const peak = options.learningRate ?? 2e-5;
@@ -130,13 +173,24 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
 
   const variables = trainedVariables(model, options.freezeVision);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
-  const strataDigest = options.strata ? createHash('sha256').update(options.strata.join('\n')).digest('hex').slice(0, 12) : undefined;
-  const state: SftState = { step: 0, seed, batchSize, gradientAccumulation: accumulation, examples: examples.length, totalSteps, ...(strataDigest ? { strata: strataDigest } : {}) };
+  const digest = (labels: readonly string[] | undefined): string | undefined => (labels ? createHash('sha256').update(labels.join('\n')).digest('hex').slice(0, 12) : undefined);
+  const strataDigest = digest(options.strata);
+  const groupsDigest = digest(options.batchGroups);
+  const state: SftState = {
+    step: 0,
+    seed,
+    batchSize,
+    gradientAccumulation: accumulation,
+    examples: examples.length,
+    totalSteps,
+    ...(strataDigest ? { strata: strataDigest } : {}),
+    ...(groupsDigest ? { batchGroups: groupsDigest } : {}),
+  };
   const metricsFile = join(out, 'metrics.jsonl');
 
   if (options.resume !== false) {
     const { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e } = state;
-    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e, strata: strataDigest }, metricsFile);
+    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e, strata: strataDigest, batchGroups: groupsDigest }, metricsFile);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);
@@ -149,15 +203,15 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const grads = variables.map(([, v]) => v);
 
   try {
-    // The epoch's order, made once per epoch rather than once per step.
-    let order: number[] = [];
-    let orderEpoch = -1;
+    // The epoch's batches, made once per epoch rather than once per step.
+    let batches: number[][] = [];
+    let batchesEpoch = -1;
     while (state.step < totalSteps) {
       if (options.signal?.aborted) break;
       const epoch = Math.floor(state.step / stepsPerEpoch);
-      if (epoch !== orderEpoch) {
-        order = options.strata ? stratifiedPermutation(options.strata, seed, epoch) : permutation(examples.length, seed, epoch);
-        orderEpoch = epoch;
+      if (epoch !== batchesEpoch) {
+        batches = epochBatches(examples.length, batchSize, seed, epoch, options.strata, options.batchGroups);
+        batchesEpoch = epoch;
       }
       const inEpoch = state.step % stepsPerEpoch;
       const stepStart = Date.now();
@@ -166,9 +220,8 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       let tokens = 0;
       let micro = 0;
       for (let k = 0; k < accumulation; k++) {
-        const from = (inEpoch * accumulation + k) * batchSize;
-        const indices = order.slice(from, from + batchSize);
-        if (indices.length === 0) break;
+        const indices = batches[inEpoch * accumulation + k];
+        if (!indices) break;
         const batch = await model.prepareTrainingBatch(indices.map((i) => examples[i] as TrainingExample));
         tokens += batch.valid.reduce((a, b) => a + b, 0);
         const { value, grads: g } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, grads);

@@ -14,7 +14,7 @@ describe('iad-r1-sft train', () => {
   it('trains from expert-ad.jsonl, checkpoints, and resumes on a second run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iad-r1-sft-cli-'));
     await generateSyntheticSet({ out: join(dir, 'syn'), seed: 1, size: 32, perCategory: 1 });
-    const args = (steps: string) => [cli, 'train', '--data', join(dir, 'syn', 'expert-ad.jsonl'), '--out', join(dir, 'run'), '--max-steps', steps, '--batch-size', '4', '--vocab-size', '200', '--checkpoint-every', '1', '--balance-answers', '--backend', 'wasm'];
+    const args = (steps: string) => [cli, 'train', '--data', join(dir, 'syn', 'expert-ad.jsonl'), '--out', join(dir, 'run'), '--max-steps', steps, '--batch-size', '4', '--vocab-size', '200', '--checkpoint-every', '1', '--balance-answers', '--group-by-images', '--backend', 'wasm'];
     const first = await run('node', args('2'));
     expect(JSON.parse(first.stdout)).toMatchObject({ steps: 2, resumedFrom: 0 });
     expect(first.stderr).toContain('iad-r1: TensorFlow.js backend wasm (requested)');

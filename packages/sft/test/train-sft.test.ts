@@ -5,7 +5,7 @@ import { DEFAULT_QUESTION, parseOutput } from '@iad-r1/cot-schema';
 import { type SyntheticSet, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
 import { BpeTokenizer, TinyVLM, type TinyVlmConfigInput, selectBackend, tf } from '@iad-r1/models/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NonFiniteLossError, answerStrata, examplesFromExpertAd, examplesFromPaSft, trainSft } from '../src/index';
+import { NonFiniteLossError, answerStrata, examplesFromExpertAd, examplesFromPaSft, imageCountGroups, trainSft } from '../src/index';
 
 const small: Omit<TinyVlmConfigInput, 'vocabSize'> = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 192 };
 let set: SyntheticSet;
@@ -149,6 +149,51 @@ describe('trainSft bookkeeping', () => {
     await expect(trainSft({ model: longer(), examples: data, strata: labels.slice(1), out: temp('strata-bad'), maxSteps: 1 })).rejects.toThrow(/strata has 23 labels for 24 examples/);
   });
 
+  it('with batchGroups, draws every batch from one group, the groups taking turns, strata still shared', async () => {
+    // Group a: 8 normal + 8 anomalous records; group b: 4 + 4 (say, the long 1-shot prompts).
+    const normal = set.expertAd.filter((r) => r.label === 'normal');
+    const anomalous = set.expertAd.filter((r) => r.label === 'anomalous');
+    const records = [...normal.slice(0, 8), ...anomalous.slice(0, 8), ...normal.slice(8, 12), ...anomalous.slice(8, 12)];
+    const groups = records.map((_, i) => (i < 16 ? 'a' : 'b'));
+    const labels = records.map((r) => r.label);
+    const data = examplesFromExpertAd(records, { imagesRoot: set.root });
+    const indexOf = new Map(data.map((e, i) => [e, i]));
+    const batchesOf = async (batchGroups: string[] | undefined) => {
+      const model = TinyVLM.create({ ...small, width: 32, mlp: 64, maxSequence: 256, vocabSize: tokenizer.size }, tokenizer, { seed: 11 });
+      const batches: number[][] = [];
+      const real = model.prepareTrainingBatch.bind(model);
+      model.prepareTrainingBatch = (batch) => {
+        batches.push(batch.map((e) => indexOf.get(e as (typeof data)[number]) as number));
+        return real(batch);
+      };
+      await trainSft({ model, examples: data, strata: labels, batchGroups, out: temp('groups'), maxSteps: 12, batchSize: 4 });
+      model.dispose();
+      return batches;
+    };
+    const batches = await batchesOf(groups);
+    expect(batches).toHaveLength(12);
+    for (const batch of batches) {
+      expect(new Set(batch.map((i) => groups[i])).size, JSON.stringify(batch)).toBe(1);
+      expect(batch.filter((i) => labels[i] === 'anomalous')).toHaveLength(2);
+    }
+    for (const epoch of [batches.slice(0, 6), batches.slice(6)]) {
+      expect(epoch.flat().sort((a, b) => a - b)).toEqual(data.map((_, i) => i));
+      // Group b's two batches are spread over the epoch (keys ¼ and ¾ among a's ⅛, ⅜, ⅝, ⅞): a b a a b a.
+      expect(epoch.map((batch) => groups[batch[0] as number]).join('')).toBe('abaaba');
+    }
+    // Without groups the same data mixes them within a batch (so the checks above can fail).
+    const mixed = await batchesOf(undefined);
+    expect(mixed.some((batch) => new Set(batch.map((i) => groups[i])).size > 1)).toBe(true);
+
+    const out = temp('groups-resume');
+    const model = TinyVLM.create({ ...small, width: 32, mlp: 64, maxSequence: 256, vocabSize: tokenizer.size }, tokenizer, { seed: 11 });
+    await trainSft({ model, examples: data, batchGroups: groups, out, maxSteps: 1, batchSize: 4 });
+    // Other groups mean another data order: a resume with them is refused.
+    await expect(trainSft({ model, examples: data, out, maxSteps: 2, batchSize: 4 })).rejects.toThrow(/batchGroups = [0-9a-f]{12}, this run has undefined/);
+    await expect(trainSft({ model, examples: data, batchGroups: groups.slice(1), out: temp('groups-bad'), maxSteps: 1 })).rejects.toThrow(/batchGroups has 23 labels for 24 examples/);
+    model.dispose();
+  });
+
   it('leaves no tensors behind between steps', async () => {
     const model = tinyModel();
     await trainSft({ model, examples: examples(), out: temp('leak-a'), maxSteps: 1, batchSize: 4 });
@@ -160,6 +205,15 @@ describe('trainSft bookkeeping', () => {
 });
 
 describe('training examples and ablations', () => {
+  it('groups examples by their number of images', () => {
+    const records = set.expertAd.slice(0, 3);
+    const zero = examplesFromExpertAd(records, { imagesRoot: set.root, shots: 0 });
+    const one = examplesFromExpertAd(records, { imagesRoot: set.root, shots: 1 });
+    expect(imageCountGroups([...zero, ...one])).toEqual(['1', '1', '1', '2', '2', '2']);
+    // Text-only examples have no image.
+    expect(imageCountGroups([{ messages: [{ role: 'user', content: 'hello' }], completion: 'hi' }])).toEqual(['0']);
+  });
+
   it('reads each example\'s answer for strata, CoT and answer-only alike', () => {
     const records = [set.expertAd.find((r) => r.label === 'normal'), set.expertAd.find((r) => r.label === 'anomalous')].filter((r) => r !== undefined);
     const cot = examplesFromExpertAd(records, { imagesRoot: set.root });

@@ -2,9 +2,11 @@ import { ANOMALY_TAXONOMY, type CoarseType } from '@iad-r1/cot-schema';
 import type { SyntheticCategory } from './catalog';
 import type { Random } from './random';
 
-// Template chain-of-thought in the paper's three layers: spatial perception → knowledge-driven
-// analysis (integrity, surface, structure) → decision. Phrasings vary by seed so a model has to
-// read the image, not memorise one sentence.
+// Template chain-of-thought in the paper's three layers, kept concise as the paper's: spatial
+// perception → knowledge-driven analysis (integrity, surface, structure) → decision. What a
+// defect looks like is phrased in more than one way, so a model has to read the image, not
+// memorise one sentence; a normal image's checks need no variety, and every word that carries
+// no information about the image is a token a small model spends training on.
 
 const APPEARANCE: Record<CoarseType, readonly string[]> = {
   Contamination: ['an irregular discoloured patch that does not belong to the material', 'a blotchy stain darker than its surroundings'],
@@ -47,13 +49,7 @@ export function fineTypeFor(type: CoarseType, rng: Random): string {
 /** The think text of a normal image. */
 export function normalThink(category: SyntheticCategory, rng: Random): string {
   const opening = rng.pick(OPENINGS);
-  return [
-    `${opening} ${category.description}. Comparing it region by region with a normal ${category.noun}, every region matches.`,
-    'Integrity: nothing is missing.',
-    rng.pick(['Surface: the finish is uniform, with no stain, mark or foreign material.', 'Surface: no stain, scratch, wear or foreign material is visible.']),
-    'Structure: the shape and edges are regular, with no hole, crack or distortion.',
-    `Decision: the ${category.noun} is normal.`,
-  ].join(' ');
+  return [`${opening} ${category.description}.`, 'Every region matches.', 'Integrity: complete.', 'Surface: clean.', 'Structure: regular.', `Decision: the ${category.noun} is normal.`].join(' ');
 }
 
 /** The think text of an anomalous image, naming where and what the defect is. */
@@ -61,10 +57,11 @@ export function anomalousThink(category: SyntheticCategory, type: CoarseType, fi
   const where = location === 'center' ? 'the center' : `the ${location}`;
   const opening = rng.pick(OPENINGS);
   return [
-    `${opening} ${category.description}. Compared with a normal ${category.noun}, ${where} region differs: ${rng.pick(APPEARANCE[type])}.`,
-    INTEGRITY[type] ?? 'Integrity: the rest of the item is complete.',
-    SURFACE[type] ?? 'Surface: apart from this region the finish is regular.',
-    STRUCTURE[type] ?? 'Structure: the overall shape is intact.',
+    `${opening} ${category.description}.`,
+    `${where.charAt(0).toUpperCase()}${where.slice(1)} region differs: ${rng.pick(APPEARANCE[type])}.`,
+    INTEGRITY[type] ?? 'Integrity: complete.',
+    SURFACE[type] ?? 'Surface: regular.',
+    STRUCTURE[type] ?? 'Structure: intact.',
     `Decision: this is a ${fineType}, a ${type.toLowerCase()} defect at ${where}, so the ${category.noun} is anomalous.`,
   ].join(' ');
 }

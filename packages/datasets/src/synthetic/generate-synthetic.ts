@@ -14,8 +14,8 @@ import { createRandom, hashSeed } from './random';
 import type { Scene } from './scene';
 import { renderTexture } from './textures';
 
-/** Bumped whenever the same seed would draw different images. */
-export const SYNTHETIC_GENERATOR_VERSION = 1;
+/** Bumped whenever the same seed would write different files (images or records). */
+export const SYNTHETIC_GENERATOR_VERSION = 2;
 
 export interface GenerateSyntheticOptions {
   /** Output folder. */
@@ -97,7 +97,7 @@ export async function generateSyntheticSet(options: GenerateSyntheticOptions): P
       m.seed === seed && m.size === size && m.perCategory === perCategory && (m.benchmarkPerCategory ?? m.perCategory) === benchmarkPerCategory && m.version === SYNTHETIC_GENERATOR_VERSION;
     if (same && !options.force) return m;
     if (!same && !options.force) {
-      throw new DatasetError(out, `holds a synthetic set with other parameters (seed ${m.seed}, size ${m.size}, perCategory ${m.perCategory}, benchmarkPerCategory ${m.benchmarkPerCategory ?? m.perCategory}); pass force or choose another folder`);
+      throw new DatasetError(out, `holds a synthetic set with other parameters (seed ${m.seed}, size ${m.size}, perCategory ${m.perCategory}, benchmarkPerCategory ${m.benchmarkPerCategory ?? m.perCategory}, generator version ${m.version}; this is version ${SYNTHETIC_GENERATOR_VERSION}); pass force or choose another folder`);
     }
   }
   await rm(manifestPath, { force: true });
