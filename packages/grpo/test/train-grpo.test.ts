@@ -45,9 +45,9 @@ beforeAll(async () => {
 describe('trainGrpo', () => {
   it('raises the mean reward of a small run, logging every metric the paper plots', async () => {
     const policy = await supervised(40);
-    // A reward the SFT policy meets now and then: answering "no". GRPO must shift the policy towards it,
-    // which the logged yes-share makes visible (the paper's collapse symptom, on purpose here).
-    const reward = (completion: string) => (tagValue(completion, 'answer') === 'no' ? 1 : 0);
+    // A reward the SFT policy meets now and then: answering "yes". GRPO must shift the policy towards
+    // it, which the logged yes-share makes visible (the paper's collapse symptom, on purpose here).
+    const reward = (completion: string) => (tagValue(completion, 'answer') === 'yes' ? 1 : 0);
     const out = temp('run');
     const result = await trainGrpo({ policy, samples, out, steps: 14, groupSize: 4, promptsPerStep: 4, maxNewTokens: 140, learningRate: 2e-3, reward, seed: 1 });
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -55,7 +55,8 @@ describe('trainGrpo', () => {
     const late = mean(result.metrics.slice(-4).map((m) => m.reward));
     console.info(`GRPO toy run: mean reward ${early.toFixed(2)} (steps 1–4) → ${late.toFixed(2)} (steps 11–14)`);
     expect(late).toBeGreaterThan(early + 0.15);
-    expect(result.metrics[13]?.yesShare).toBeLessThan(result.metrics[0]?.yesShare as number);
+    // Here the reward is 1 exactly for a "yes", so the trainer's yes-share must equal it step by step.
+    for (const m of result.metrics) expect(m.yesShare, `step ${m.step}`).toBeCloseTo(m.reward, 9);
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(14);
     expect(Object.keys(lines[0])).toEqual(expect.arrayContaining(['reward', 'components', 'rewardStd', 'kl', 'completionLength', 'clipFraction', 'learningRate', 'yesShare', 'generationSeconds', 'updateSeconds']));
