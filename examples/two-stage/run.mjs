@@ -41,9 +41,9 @@ const settings = {
   // PA-SFT and SC-GRPO: each Expert-AD record once, with the 1-shot test prompt (a normal
   // reference image first) for this share of them, spread evenly, and the 0-shot prompt for the rest.
   oneShotShare: Number(args['one-shot-share'] ?? 0.25),
-  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 200)),
-  instructionSteps: Number(args['instruction-steps'] ?? (quick ? 4 : 50)),
-  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 400)),
+  visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 250)),
+  instructionSteps: Number(args['instruction-steps'] ?? (quick ? 4 : 40)),
+  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 350)),
   grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 24)),
   // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
   // mean, the shorter normal answer gets a larger per-token push, and in 30 steps the policy
