@@ -46,8 +46,7 @@ const settings = {
   sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 350)),
   grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 24)),
   // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
-  // mean, the shorter normal answer gets a larger per-token push, and in 30 steps the policy
-  // drifts towards answering "no" (see README).
+  // mean, the shorter normal answer gets a larger per-token push (see README).
   grpoAggregation: args['grpo-aggregation'] ?? 'dr-grpo',
   maxNewTokens: 128,
 };
@@ -100,7 +99,8 @@ const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], imageSummary
 const model = TinyVLM.create(config, tokenizer, { seed });
 say(`[${elapsed()}] TinyVLM with ${model.parameterCount().toLocaleString()} parameters, ${tokenizer.size}-token BPE vocabulary`);
 
-// 2. The base model. (a) The stand-in for a real VLM's pretrained vision encoder: self-supervised on normal training
+// 2. The base model, the stand-in for the general VLM the paper starts from.
+// (a) The stand-in for a real VLM's pretrained vision encoder: self-supervised on normal training
 // images only (tell them from copies with a self-made irregularity); no defect labels, no masks.
 // Its head is then scored on labelled test images, as a diagnostic only (labels are not trained on).
 const labelled = (datasets) => {
@@ -137,16 +137,10 @@ await trainSft({
   seed,
   resume: false,
   freezeVision: true,
-  onStep: (m) => m.step % 25 === 0 && say(`[${elapsed()}] instruction tuning step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)}`),
+  onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] instruction tuning step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)}`),
 });
 
-// Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol (the base model with the
-// paper's base-model prompts, "… Please answer by yes or no.", read as free text; the trained
-// models with the IAD-R1 test prompts, read from the <answer> tag), on a saved copy of the model
-// in a worker thread: the wasm backend uses one core, so training goes on beside it. Resolves
-// once the weights are on disk (training may change the model from then on), to `{ finished }`,
-// a promise of the evaluations.
-// How many defective images got "yes" and how many normal ones "no" (from each benchmark's counts and rates).
+// How many defective images got "yes" and how many normal ones "no", from each benchmark's rates.
 function answerCountsOf(summary) {
   const total = (pick) => Object.values(summary.datasets).reduce((n, d) => n + pick(d), 0);
   return {
@@ -157,6 +151,13 @@ function answerCountsOf(summary) {
     unparsed: total((d) => d.unparsed),
   };
 }
+
+// Evaluation of one stage, 0-shot and 1-shot, with the paper's protocol (the base model with the
+// paper's base-model prompts, "… Please answer by yes or no.", read as free text; the trained
+// models with the IAD-R1 test prompts, read from the <answer> tag), on a saved copy of the model
+// in a worker thread: the wasm backend uses one core, so training goes on beside it. Resolves
+// once the weights are on disk (training may change the model from then on), to `{ finished }`,
+// a promise of the evaluations.
 const rows = { base: {}, paSft: {}, scGrpo: {} };
 const answerCounts = { base: {}, paSft: {}, scGrpo: {} };
 async function evaluateStage(stage, { parallel = false } = {}) {
@@ -214,6 +215,9 @@ const grpo = await trainGrpo({
   learningRate: 1e-4,
   beta: 0.04,
   aggregation: settings.grpoAggregation,
+  // Every step asks about 2 normal and 2 anomalous images: a step of one label only pushes the
+  // answer's prior one way (as in PA-SFT's batches).
+  strata: sftRecords.map(({ record }) => record.label),
   seed,
   resume: false,
   freezeVision: true,

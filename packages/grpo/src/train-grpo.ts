@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -46,6 +47,13 @@ export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
   /** Inner updates per batch, μ; default 1. */
   innerIterations?: number;
   aggregation?: LossAggregation;
+  /**
+   * One stratum label per sample (e.g. `normal` / `anomalous`). Each step's prompts are then drawn
+   * from the strata in proportion to their sizes — with two equal strata and 4 prompts per step,
+   * always 2 and 2 — instead of uniformly at random, which often gives a step of one label only.
+   * Default: uniform.
+   */
+  strata?: readonly string[];
 }
 
 /** One line of `metrics.jsonl` (paper Fig. 9 plots reward and completion length). */
@@ -80,6 +88,21 @@ function mix(seed: number, step: number): number {
 }
 
 /**
+ * Which samples slot i of a step draws from: the stratum whose share of the samples covers the
+ * slot's middle, (i + ½) / slots, on the strata laid end to end (sorted by label).
+ */
+function slotPools(strata: readonly string[], slots: number): number[][] {
+  const byLabel = new Map<string, number[]>();
+  strata.forEach((label, i) => byLabel.set(label, [...(byLabel.get(label) ?? []), i]));
+  const pools = [...byLabel.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, members]) => members);
+  return Array.from({ length: slots }, (_, i) => {
+    let covered = 0;
+    const middle = ((i + 0.5) / slots) * strata.length;
+    return pools.find((members) => (covered += members.length) > middle) ?? (pools[pools.length - 1] as number[]);
+  });
+}
+
+/**
  * SC-GRPO (METHOD.md §4). Defaults: G = 4, 4 prompts per step, 512 new tokens, temperature 1,
  * β = 0.04, ε = 0.2, μ = 1, `sequence-mean`, learning rate 5e-4 (constant after `warmupSteps`, 0),
  * no weight decay. Per step, sample G completions per prompt from the current policy
@@ -106,6 +129,11 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   const log = options.log ?? (() => undefined);
   if (samples.length === 0) throw new RangeError('no GRPO samples');
   if (!LOSS_AGGREGATIONS.includes(aggregation)) throw new RangeError(`unknown aggregation ${JSON.stringify(aggregation)}; choose one of ${LOSS_AGGREGATIONS.join(', ')}`);
+  if (options.strata && options.strata.length !== samples.length) {
+    throw new RangeError(`strata has ${options.strata.length} labels for ${samples.length} samples; give one per sample`);
+  }
+  const pools = options.strata ? slotPools(options.strata, promptsPerStep) : undefined;
+  const strataDigest = options.strata ? createHash('sha256').update(options.strata.join('\n')).digest('hex').slice(0, 12) : undefined;
   await mkdir(out, { recursive: true });
 
   // The reference policy must survive a restart: keep it on disk beside the run.
@@ -117,10 +145,10 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
 
   const variables = trainedVariables(policy, options.freezeVision);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
-  const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation };
+  const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation, ...(strataDigest ? { strata: strataDigest } : {}) };
   const metricsFile = join(out, 'metrics.jsonl');
   if (options.resume !== false) {
-    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { seed, groupSize, promptsPerStep, samples: samples.length, aggregation }, metricsFile);
+    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { seed, groupSize, promptsPerStep, samples: samples.length, aggregation, strata: strataDigest }, metricsFile);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);
@@ -138,7 +166,10 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
       if (options.signal?.aborted) break;
       // Prompts in a seeded order that depends only on (seed, step), so a resumed run asks the same.
       const stepSeed = mix(seed, state.step);
-      const picked = Array.from({ length: promptsPerStep }, (_, i) => samples[(mix(stepSeed, i) >>> 0) % samples.length] as GrpoSample);
+      const picked = Array.from({ length: promptsPerStep }, (_, i) => {
+        const pool = pools?.[i];
+        return samples[pool ? (pool[mix(stepSeed, i) % pool.length] as number) : mix(stepSeed, i) % samples.length] as GrpoSample;
+      });
 
       const genStart = Date.now();
       const results = await policy.generate(

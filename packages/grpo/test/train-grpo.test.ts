@@ -100,6 +100,33 @@ describe('trainGrpo', () => {
     for (const m of [base, straight, interrupted, p1, p2, p3]) m.dispose();
   });
 
+  it('with strata, asks every step for each stratum in its share of the samples', async () => {
+    const policy = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
+    const labelOf = new Map(set.expertAd.map((r) => [r.id, r.label]));
+    const strata = samples.map((s) => labelOf.get(s.id) as string);
+    // The reward sees each completion's sample: count the labels asked, step by step (4 prompts × G = 2).
+    const runLabels = async (withStrata: boolean, out: string) => {
+      const asked: string[] = [];
+      const reward = (_: string, sample: GrpoSample) => {
+        asked.push(labelOf.get(sample.id) as string);
+        return 0;
+      };
+      await trainGrpo({ policy, samples, out, steps: 6, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward, resume: false, ...(withStrata ? { strata } : {}) });
+      return Array.from({ length: 6 }, (_, step) => asked.slice(step * 8, step * 8 + 8).filter((l) => l === 'anomalous').length);
+    };
+    // Half the samples are anomalous: 2 of 4 prompts, G = 2 completions each, every step.
+    expect(strata.filter((l) => l === 'anomalous').length * 2).toBe(strata.length);
+    expect(await runLabels(true, temp('strata'))).toEqual([4, 4, 4, 4, 4, 4]);
+    // Uniform draws leave some step lopsided with this seed (so the check above can fail).
+    expect((await runLabels(false, temp('uniform'))).some((n) => n !== 4)).toBe(true);
+    // Other strata mean other prompts: a resume with them is refused.
+    const out = temp('strata-resume');
+    await trainGrpo({ policy, samples, out, steps: 1, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0, strata });
+    await expect(trainGrpo({ policy, samples, out, steps: 2, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0 })).rejects.toThrow(/strata = [0-9a-f]{12}, this run has undefined/);
+    await expect(trainGrpo({ policy, samples, out: temp('strata-bad'), steps: 1, strata: strata.slice(1) })).rejects.toThrow(/strata has \d+ labels for \d+ samples/);
+    policy.dispose();
+  });
+
   it('refuses an unknown loss aggregation instead of falling back to one', async () => {
     const policy = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
     await expect(trainGrpo({ policy, samples, out: temp('aggregation'), steps: 1, aggregation: 'dr_grpo' as never })).rejects.toThrow('unknown aggregation "dr_grpo"; choose one of sequence-mean, token-mean, dr-grpo');
