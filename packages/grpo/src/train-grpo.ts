@@ -93,7 +93,11 @@ function mix(seed: number, step: number): number {
  */
 function slotPools(strata: readonly string[], slots: number): number[][] {
   const byLabel = new Map<string, number[]>();
-  strata.forEach((label, i) => byLabel.set(label, [...(byLabel.get(label) ?? []), i]));
+  strata.forEach((label, i) => {
+    const members = byLabel.get(label);
+    if (members) members.push(i);
+    else byLabel.set(label, [i]);
+  });
   const pools = [...byLabel.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, members]) => members);
   return Array.from({ length: slots }, (_, i) => {
     let covered = 0;
