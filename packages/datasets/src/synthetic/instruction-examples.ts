@@ -8,7 +8,7 @@ export type InstructionTask = 'describe' | 'identify' | 'same-kind';
 
 /** One generic visual question about normal images, with its answer. */
 export interface InstructionExample {
-  /** `<category>/<image file>#<task>`, unique within a set. */
+  /** `<query image path relative to the set's root>#<task>`, unique within a set. */
   id: string;
   task: InstructionTask;
   /** Prompt text with one `{image}` placeholder per image (references first, then the query). */
@@ -58,7 +58,7 @@ export function syntheticInstructionExamples(set: SyntheticSet, options: { seed?
       const key = relative(set.root, image);
       const rng = createRandom(hashSeed(seed, 'instruction', key));
       const otherCategory = (): string => rng.pick(categories.filter((c) => c !== category));
-      const id = (task: InstructionTask): string => `${category}/${key}#${task}`;
+      const id = (task: InstructionTask): string => `${key}#${task}`;
       examples.push({ id: id('describe'), task: 'describe', template: INSTRUCTION_TEMPLATES.describe, referenceImages: [], queryImage: image, answer: sentence(description) });
 
       const askedSame = rng.next() < 0.5;
