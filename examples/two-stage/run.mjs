@@ -81,18 +81,20 @@ if (!(settings.oneShotShare >= 0 && settings.oneShotShare <= 1)) throw new Range
 const takesOneShot = (i) => Math.floor((i + 1) * settings.oneShotShare) > Math.floor(i * settings.oneShotShare);
 const sftRecords = set.expertAd.map((record, i) => ({ record, messages: promptsOf(record)[takesOneShot(i) ? 1 : 0] }));
 const sftExamples = sftRecords.map(({ record, messages }) => ({ messages, completion: assistantTarget(record) }));
+// Normal / anomalous per record: PA-SFT's batches and SC-GRPO's steps hold both in their share.
+const labels = sftRecords.map(({ record }) => record.label);
 // SC-GRPO samples the prompts PA-SFT taught.
 const grpoSamples = sftRecords.map(({ record, messages }) => ({ id: record.id, messages, solution: solutionOf(record) }));
 
 // Generic visual questions about the training categories' normal images (what is it, is it a …,
 // are these two the same kind), for the base model's instruction tuning below.
-const instructionExamples = syntheticInstructionExamples(set, { seed }).map((e) => ({
+const instructionRecords = syntheticInstructionExamples(set, { seed });
+const instructionExamples = instructionRecords.map((e) => ({
   messages: buildChatMessages({ template: e.template, referenceImages: e.referenceImages, queryImage: e.queryImage }),
   completion: e.answer,
-  text: `${e.template} ${e.answer}`,
 }));
 // Each distinct instruction text once: thousands of "Yes." would otherwise crowd the CoT's merges.
-const instructionTexts = [...new Set(instructionExamples.map((e) => e.text))];
+const instructionTexts = [...new Set(instructionRecords.map((e) => `${e.template} ${e.answer}`))];
 const basePrompts = [TEST_PROMPTS.base.zeroShot, TEST_PROMPTS.base.oneShot];
 const tokenizer = BpeTokenizer.train([...sftExamples.map((e) => e.completion), zeroShot, oneShot, DEFAULT_QUESTION, ...basePrompts, ...instructionTexts], { vocabSize: 512 });
 const config = { imageSize: 32, patchSize: 8, visionStem: [16, 32], imageSummaryToken: true, visionWidth: 64, visionLayers: 2, visionHeads: 4, width: 96, layers: 2, heads: 4, mlp: 384, maxSequence: 256, vocabSize: tokenizer.size };
@@ -195,7 +197,7 @@ const sft = await trainSft({
   freezeVision: true,
   // Every batch half normal, half anomalous: the decision is one token per example, and a batch
   // of 8 drawn at random often leans one way.
-  strata: sftRecords.map(({ record }) => record.label),
+  strata: labels,
   // 0-shot and 1-shot examples in separate batches: a batch is padded to its longest example.
   batchGroups: imageCountGroups(sftExamples),
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] pa-sft step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${Math.round(m.tokensPerSecond)} tok/s)`),
@@ -217,7 +219,7 @@ const grpo = await trainGrpo({
   aggregation: settings.grpoAggregation,
   // Every step asks about 2 normal and 2 anomalous images: a step of one label only pushes the
   // answer's prior one way (as in PA-SFT's batches).
-  strata: sftRecords.map(({ record }) => record.label),
+  strata: labels,
   seed,
   resume: false,
   freezeVision: true,

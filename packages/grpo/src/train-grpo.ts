@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -9,6 +8,8 @@ import {
   type TrainingLoopOptions,
   clipByGlobalNorm,
   cosineWithWarmup,
+  indicesByLabel,
+  labelsDigest,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
@@ -92,13 +93,7 @@ function mix(seed: number, step: number): number {
  * slot's middle, (i + ½) / slots, on the strata laid end to end (sorted by label).
  */
 function slotPools(strata: readonly string[], slots: number): number[][] {
-  const byLabel = new Map<string, number[]>();
-  strata.forEach((label, i) => {
-    const members = byLabel.get(label);
-    if (members) members.push(i);
-    else byLabel.set(label, [i]);
-  });
-  const pools = [...byLabel.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, members]) => members);
+  const pools = [...indicesByLabel(strata).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, members]) => members);
   return Array.from({ length: slots }, (_, i) => {
     let covered = 0;
     const middle = ((i + 0.5) / slots) * strata.length;
@@ -137,7 +132,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
     throw new RangeError(`strata has ${options.strata.length} labels for ${samples.length} samples; give one per sample`);
   }
   const pools = options.strata ? slotPools(options.strata, promptsPerStep) : undefined;
-  const strataDigest = options.strata ? createHash('sha256').update(options.strata.join('\n')).digest('hex').slice(0, 12) : undefined;
+  const strataDigest = labelsDigest(options.strata);
   await mkdir(out, { recursive: true });
 
   // The reference policy must survive a restart: keep it on disk beside the run.

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -10,6 +9,8 @@ import {
   clipByGlobalNorm,
   mulberry32,
   cosineWithWarmup,
+  indicesByLabel,
+  labelsDigest,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
@@ -93,24 +94,13 @@ function permutation(n: number, seed: number, epoch: number): number[] {
  */
 function stratifiedPermutation(strata: readonly string[], seed: number, epoch: number): number[] {
   const random = mulberry32((seed * 2654435761 + epoch * 40503 + 7) >>> 0);
-  const groups = membersByLabel(strata);
+  const groups = indicesByLabel(strata);
   const keyed: Array<{ index: number; key: number; tie: number }> = [];
   for (const members of groups.values()) {
     const shuffled = permutation(members.length, seed, epoch).map((k) => members[k] as number);
     shuffled.forEach((index, k) => keyed.push({ index, key: (k + 0.5) / shuffled.length, tie: random() }));
   }
   return keyed.sort((a, b) => a.key - b.key || a.tie - b.tie).map((k) => k.index);
-}
-
-/** Indices by label, in first-seen order of the labels. */
-function membersByLabel(labels: readonly string[]): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  labels.forEach((label, i) => {
-    const members = groups.get(label);
-    if (members) members.push(i);
-    else groups.set(label, [i]);
-  });
-  return groups;
 }
 
 /**
@@ -125,7 +115,7 @@ function epochBatches(count: number, batchSize: number, seed: number, epoch: num
   if (!groups) return slices(order);
   const batches: number[][] = [];
   const batchGroup: string[] = [];
-  for (const [label, members] of membersByLabel(groups)) {
+  for (const [label, members] of indicesByLabel(groups)) {
     const inGroup = new Set(members);
     for (const batch of slices(order.filter((i) => inGroup.has(i)))) {
       batches.push(batch);
@@ -163,7 +153,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   }
   // Micro-batches per epoch: groups may each end on a short batch.
   const batchesPerEpoch = options.batchGroups
-    ? [...membersByLabel(options.batchGroups).values()].reduce((n, members) => n + Math.ceil(members.length / batchSize), 0)
+    ? [...indicesByLabel(options.batchGroups).values()].reduce((n, members) => n + Math.ceil(members.length / batchSize), 0)
     : Math.ceil(examples.length / batchSize);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / accumulation);
   const totalSteps = options.maxSteps ?? (options.epochs ?? 1) * stepsPerEpoch;
@@ -173,9 +163,8 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
 
   const variables = trainedVariables(model, options.freezeVision);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
-  const digest = (labels: readonly string[] | undefined): string | undefined => (labels ? createHash('sha256').update(labels.join('\n')).digest('hex').slice(0, 12) : undefined);
-  const strataDigest = digest(options.strata);
-  const groupsDigest = digest(options.batchGroups);
+  const strataDigest = labelsDigest(options.strata);
+  const groupsDigest = labelsDigest(options.batchGroups);
   const state: SftState = {
     step: 0,
     seed,

@@ -10,6 +10,7 @@ export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './
 export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
 export { type TrainingLoopOptions, trainedVariables } from './training/training-loop-options';
+export { indicesByLabel, labelsDigest } from './training/example-labels';
 export { mulberry32 } from './tiny-vlm';
 export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';
