@@ -1,4 +1,5 @@
 export { type Tensor, type Variable, tf } from './tf';
+export { untransposedMatMul } from './mat-mul';
 export { BACKEND_PREFERENCE, type BackendName, type BackendSelection, type SelectBackendOptions, selectBackend } from './select-backend';
 export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './bpe-tokenizer';
 export { type RenderedPrompt, completionOf, renderChat } from './chat-template';

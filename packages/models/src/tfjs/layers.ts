@@ -1,3 +1,4 @@
+import { untransposedMatMul } from './mat-mul';
 import { type Tensor, type Variable, tf } from './tf';
 
 // Small functional layers over named variables. Every op avoids `gather` on trainable tensors:
@@ -26,7 +27,7 @@ export function dense(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   return tf.tidy(() => {
     const shape = x.shape;
     const flat = tf.reshape(x, [-1, shape[shape.length - 1] as number]);
-    const y = tf.matMul(flat, w);
+    const y = untransposedMatMul(flat, w);
     const out = b ? tf.add(y, b) : y;
     return tf.reshape(out, [...shape.slice(0, -1), w.shape[1] as number]);
   });
@@ -98,9 +99,9 @@ export function block(x: Tensor, w: BlockWeights, heads: number, bias: Tensor | 
       values = tf.concat([cache.v, v], 2);
       nextCache = { k: tf.keep(keys), v: tf.keep(values) };
     }
-    let scores = tf.div(tf.matMul(q, keys, false, true), Math.sqrt(headDim));
+    let scores = tf.div(untransposedMatMul(q, keys, { transposeB: true }), Math.sqrt(headDim));
     if (bias) scores = tf.add(scores, bias);
-    const attended = tf.matMul(tf.softmax(scores, -1), values);
+    const attended = untransposedMatMul(tf.softmax(scores, -1), values);
     const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [batch, steps, width]);
     const x1 = tf.add(x, dense(merged, w.proj, w.projb));
     const m = dense(gelu(dense(layerNorm(x1, w.ln2g, w.ln2b), w.fc, w.fcb)), w.out, w.outb);
@@ -127,6 +128,6 @@ export function conv3x3Relu(x: Tensor, w: Tensor, b: Tensor): Tensor {
     const shifted: Tensor[] = [];
     for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) shifted.push(tf.slice(padded, [0, dy, dx, 0], [n, h, width, c]));
     const columns = tf.reshape(tf.concat(shifted, 3), [n * h * width, 9 * c]);
-    return tf.reshape(tf.relu(tf.add(tf.matMul(columns, w), b)), [n, h, width, w.shape[1] as number]);
+    return tf.reshape(tf.relu(tf.add(untransposedMatMul(columns, w), b)), [n, h, width, w.shape[1] as number]);
   });
 }

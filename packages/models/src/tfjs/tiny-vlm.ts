@@ -6,6 +6,7 @@ import { BpeTokenizer } from './bpe-tokenizer';
 import { type RenderedPrompt, completionOf, renderChat } from './chat-template';
 import { type ImageLoader, sharpImageLoader } from './image-loader';
 import { type BlockWeights, type KvCache, block, blockVariables, conv3x3Relu, createBlock as createBlockWeights, dense, gelu, initVariable as createVariable, layerNorm } from './layers';
+import { untransposedMatMul } from './mat-mul';
 import { encodeSafetensors, readSafetensors } from './safetensors';
 import { type Tensor, type Variable, tf } from './tf';
 import { type TinyVlmConfig, type TinyVlmConfigInput, imageTokensPerImage, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
@@ -358,12 +359,12 @@ export class TinyVLM implements VisionLanguageModel {
     const w = this.weights;
     return tf.tidy(() => {
       const oneHot = tf.oneHot(tf.reshape(ids, [-1]), c.vocabSize);
-      const tokens = tf.reshape(tf.matMul(tf.cast(oneHot, 'float32'), w.tokenEmbedding), [batch, steps, c.width]);
+      const tokens = tf.reshape(untransposedMatMul(tf.cast(oneHot, 'float32'), w.tokenEmbedding), [batch, steps, c.width]);
       let mixed = tokens;
       if (imagesPerRow > 0) {
         const patches = imageTokensPerImage(c);
         const features = tf.reshape(this.encodeImages(images), [batch, imagesPerRow * patches, c.width]);
-        const placed = tf.matMul(placement, features);
+        const placed = untransposedMatMul(placement, features);
         const isImage = tf.sum(placement, -1, true);
         mixed = tf.add(tf.mul(tokens, tf.sub(1, isImage)), placed);
       }
@@ -378,7 +379,7 @@ export class TinyVLM implements VisionLanguageModel {
       const x = layerNorm(h, w.finalLnG, w.finalLnB);
       const [batch, steps] = x.shape as [number, number, number];
       const flat = tf.reshape(x, [batch * steps, this.config.width]);
-      const logits = w.head ? tf.matMul(flat, w.head) : tf.matMul(flat, w.tokenEmbedding, false, true);
+      const logits = w.head ? untransposedMatMul(flat, w.head) : untransposedMatMul(flat, w.tokenEmbedding, { transposeB: true });
       return tf.reshape(logits, [batch, steps, this.config.vocabSize]);
     });
   }
