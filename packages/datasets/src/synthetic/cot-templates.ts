@@ -35,9 +35,10 @@ const STRUCTURE: Partial<Record<CoarseType, string>> = {
   Damage: 'Structure: the crack weakens the part.',
 };
 
-// Both labels draw their opening from the same list: wording that differed by label before the
-// decision would let a model guess the label from its own earlier words instead of the image
-// (and a greedy decoder follows the more frequent opening, then that opening's majority label).
+// The think opens with the region-by-region verdict, before the object is named: the first word
+// of the think is then the decision, read from the image alone. Named first, the object made
+// the decision a word that followed a category description — on a category never seen in
+// training, one the model had just got wrong. The object sentence has two wordings.
 const OPENINGS = ['The query image shows', 'The image under inspection shows'] as const;
 
 /** A fine-grained type name for a coarse type, chosen among its synonyms. */
@@ -49,7 +50,7 @@ export function fineTypeFor(type: CoarseType, rng: Random): string {
 /** The think text of a normal image. */
 export function normalThink(category: SyntheticCategory, rng: Random): string {
   const opening = rng.pick(OPENINGS);
-  return [`${opening} ${category.description}.`, 'Every region matches.', 'Integrity: complete.', 'Surface: clean.', 'Structure: regular.', `Decision: the ${category.noun} is normal.`].join(' ');
+  return ['Every region matches.', `${opening} ${category.description}.`, 'Integrity: complete.', 'Surface: clean.', 'Structure: regular.', `Decision: the ${category.noun} is normal.`].join(' ');
 }
 
 /** The think text of an anomalous image, naming where and what the defect is. */
@@ -57,8 +58,8 @@ export function anomalousThink(category: SyntheticCategory, type: CoarseType, fi
   const where = location === 'center' ? 'the center' : `the ${location}`;
   const opening = rng.pick(OPENINGS);
   return [
-    `${opening} ${category.description}.`,
     `${where.charAt(0).toUpperCase()}${where.slice(1)} region differs: ${rng.pick(APPEARANCE[type])}.`,
+    `${opening} ${category.description}.`,
     INTEGRITY[type] ?? 'Integrity: complete.',
     SURFACE[type] ?? 'Surface: regular.',
     STRUCTURE[type] ?? 'Structure: intact.',

@@ -15,7 +15,7 @@ import type { Scene } from './scene';
 import { renderTexture } from './textures';
 
 /** Bumped whenever the same seed would write different files (images or records). */
-export const SYNTHETIC_GENERATOR_VERSION = 2;
+export const SYNTHETIC_GENERATOR_VERSION = 3;
 
 export interface GenerateSyntheticOptions {
   /** Output folder. */
