@@ -43,8 +43,8 @@ const settings = {
   oneShotShare: Number(args['one-shot-share'] ?? 0.25),
   visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 250)),
   instructionSteps: Number(args['instruction-steps'] ?? (quick ? 4 : 40)),
-  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 350)),
-  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 24)),
+  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 700)),
+  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 48)),
   // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
   // mean, the shorter normal answer gets a larger per-token push (see README).
   grpoAggregation: args['grpo-aggregation'] ?? 'dr-grpo',

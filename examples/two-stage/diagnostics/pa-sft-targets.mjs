@@ -5,7 +5,7 @@
 // PA-SFT settings (a quarter of the records with the 1-shot prompt), then answers greedily
 // (0-shot) on every 8th test image of the training categories and on the six held-out
 // benchmarks. JSON on stdout.
-//   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 350] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
+//   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 700] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
   options: {
     'demo-out': { type: 'string', default: fileURLToPath(new URL('../out', import.meta.url)) },
     target: { type: 'string', default: 'cot' },
-    steps: { type: 'string', default: '350' },
+    steps: { type: 'string', default: '700' },
     'batch-size': { type: 'string', default: '8' },
     lr: { type: 'string', default: '3e-3' },
     'one-shot-share': { type: 'string', default: '0.25' },

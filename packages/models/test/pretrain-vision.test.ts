@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BpeTokenizer, SYNTHETIC_ANOMALY_KINDS, TinyVLM, mulberry32, pasteSyntheticAnomaly, pretrainVision, tf } from '../src/tfjs/index';
+import { pairedBatch } from '../src/tfjs/training/pretrain-vision';
 import '@tensorflow/tfjs-backend-wasm';
 
 const size = 16;
@@ -19,6 +20,27 @@ const imageLoader = async (image: unknown): Promise<Float32Array> => {
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
+});
+
+describe('pairedBatch', () => {
+  it('follows each normal pool image with an altered copy of that same image', () => {
+    const pool = new Float32Array([0, 1, 2, 3, 4].flatMap((k) => Array.from(pattern(k))));
+    const pixels = size * size * 3;
+    const { data, labels } = pairedBatch(pool, 12, size, mulberry32(3));
+    expect(labels).toEqual([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+    const poolImages = [0, 1, 2, 3, 4].map((k) => Array.from(pattern(k)).map((v) => Math.fround(v)));
+    for (let i = 0; i < 12; i += 2) {
+      const normal = Array.from(data.subarray(i * pixels, (i + 1) * pixels));
+      const altered = data.subarray((i + 1) * pixels, (i + 2) * pixels);
+      // The normal image is one of the pool's, unchanged.
+      expect(poolImages.some((image) => image.every((v, j) => v === normal[j]))).toBe(true);
+      // Its partner differs from it, and only in a local region (see pasteSyntheticAnomaly below).
+      let changed = 0;
+      for (let p = 0; p < size * size; p++) if ([0, 1, 2].some((c) => Math.abs((altered[p * 3 + c] as number) - (normal[p * 3 + c] as number)) > 1e-6)) changed++;
+      expect(changed, `pair ${i / 2}`).toBeGreaterThan(0);
+      expect(changed, `pair ${i / 2}`).toBeLessThanOrEqual(81);
+    }
+  });
 });
 
 describe('pasteSyntheticAnomaly', () => {

@@ -14,7 +14,7 @@ export interface PretrainVisionOptions {
   /** Normal images only (paths, URLs or bytes); no labels are needed. */
   images: readonly ImageInput[];
   steps: number;
-  /** Images per step, half of them altered; default 32. */
+  /** Images per step: normal images, each followed by an altered copy of itself; default 32. */
   batchSize?: number;
   /** Peak learning rate (cosine schedule, 10 % warm-up); default 3e-3. */
   learningRate?: number;
@@ -47,8 +47,9 @@ export interface PretrainVisionResult {
 
 /**
  * Self-supervised pretraining of TinyVLM's vision path — the stand-in for the pretrained vision
- * encoder every real VLM starts from. Each step shows the vision path normal images and copies
- * with a self-made local irregularity (`pasteSyntheticAnomaly`), and trains it, with a temporary
+ * encoder every real VLM starts from. Each step shows the vision path normal images, each paired
+ * with a copy of itself that has a self-made local irregularity (`pasteSyntheticAnomaly`, see
+ * {@link pairedBatch}), and trains it, with a temporary
  * linear head on the max- and mean-pooled image features, to tell them apart. Only vision and
  * projector weights change; the decoder is untouched and the head is discarded. No defect
  * labels or masks are used.
@@ -61,7 +62,6 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
   if (options.images.length === 0) throw new Error('pretrainVision needs at least one normal image');
   const batchSize = options.batchSize ?? 32;
   const size = model.config.imageSize;
-  const pixelsPerImage = size * size * 3;
   const random = mulberry32(options.seed ?? 0);
   const pool = await model.imageTensor(options.images);
   // Copied, so the pool does not depend on whether a backend's dataSync() hands out its own storage.
@@ -84,15 +84,7 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
   let evaluation: PretrainVisionResult['evaluation'];
   try {
     for (let step = 1; step <= steps && !options.signal?.aborted; step++) {
-      const data = new Float32Array(batchSize * pixelsPerImage);
-      const labels: number[] = [];
-      for (let i = 0; i < batchSize; i++) {
-        const index = Math.floor(random() * options.images.length);
-        const source = poolData.subarray(index * pixelsPerImage, (index + 1) * pixelsPerImage);
-        const altered = i % 2 === 1;
-        data.set(altered ? pasteSyntheticAnomaly(source, size, random).pixels : source, i * pixelsPerImage);
-        labels.push(altered ? 1 : 0);
-      }
+      const { data, labels } = pairedBatch(poolData, batchSize, size, random);
       const images = tf.tensor4d(data, [batchSize, size, size, 3]);
       const target = tf.tensor1d(labels);
       let loss = 0;
@@ -124,6 +116,33 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
     headBias.dispose();
   }
   return { losses, accuracies, ...(evaluation ? { evaluation } : {}) };
+}
+
+/**
+ * One pretraining batch from a pool of normal images (`pool`: images × size × size × 3): normal
+ * images at even positions (label 0), and at each odd position a copy of the image just before it
+ * with a self-made irregularity (label 1). A pair differs only by the irregularity, so the
+ * gradient points at it from the first steps; with two independent images the difference between
+ * them swamped it, and the loss sat at ln 2 for 100–250 steps, how long depending on the seed.
+ */
+export function pairedBatch(pool: Float32Array, batchSize: number, size: number, random: () => number): { data: Float32Array; labels: Array<0 | 1> } {
+  const pixelsPerImage = size * size * 3;
+  const images = pool.length / pixelsPerImage;
+  const data = new Float32Array(batchSize * pixelsPerImage);
+  const labels: Array<0 | 1> = [];
+  let source = pool.subarray(0, 0);
+  for (let i = 0; i < batchSize; i++) {
+    if (i % 2 === 0) {
+      const index = Math.floor(random() * images);
+      source = pool.subarray(index * pixelsPerImage, (index + 1) * pixelsPerImage);
+      data.set(source, i * pixelsPerImage);
+      labels.push(0);
+    } else {
+      data.set(pasteSyntheticAnomaly(source, size, random).pixels, i * pixelsPerImage);
+      labels.push(1);
+    }
+  }
+  return { data, labels };
 }
 
 async function scoreWithHead(evaluate: { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> }, model: TinyVLM, logits: (images: Tensor) => Tensor): Promise<HeadEvaluation> {
