@@ -93,7 +93,7 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
         const { value, grads } = tf.variableGrads(() => {
           const z = logits(images);
           const predicted = tf.greater(z, 0).dataSync();
-          correct = labels.reduce((n, y, i) => n + (Number(predicted[i]) === y ? 1 : 0), 0);
+          correct = labels.reduce<number>((n, y, i) => n + (Number(predicted[i]) === y ? 1 : 0), 0);
           return tf.losses.sigmoidCrossEntropy(target, z) as tf.Scalar;
         }, variables);
         loss = value.dataSync()[0] as number;
