@@ -48,11 +48,10 @@ export interface PretrainVisionResult {
 /**
  * Self-supervised pretraining of TinyVLM's vision path — the stand-in for the pretrained vision
  * encoder every real VLM starts from. Each step shows the vision path normal images, each paired
- * with a copy of itself that has a self-made local irregularity (`pasteSyntheticAnomaly`, see
- * {@link pairedBatch}), and trains it, with a temporary
- * linear head on the max- and mean-pooled image features, to tell them apart. Only vision and
- * projector weights change; the decoder is untouched and the head is discarded. No defect
- * labels or masks are used.
+ * with a copy of itself that has a self-made local irregularity (`pasteSyntheticAnomaly`), and
+ * trains it, with a temporary linear head on the max- and mean-pooled image features, to tell
+ * them apart. Only vision and projector weights change; the decoder is untouched and the head is
+ * discarded. No defect labels or masks are used.
  *
  * @example
  * await pretrainVision({ model, images: normalTrainingImages, steps: 300 });
