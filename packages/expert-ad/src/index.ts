@@ -10,7 +10,8 @@ export { type GenerationStepOptions, type StepSummary, describePairs } from './d
 export { thinkPairs } from './think-step';
 export { type ThinkOutput, expertAdRecordFromPair, parseThinkOutput } from './think-output';
 export { type ReviewServer, type ReviewServerOptions, startReviewServer } from './review/review-server';
-export { type ExpertAdStats, type IntegrateOptions, type IntegrateResult, PAPER_PA_SFT_SHARE, integrate } from './integrate';
+export { type ExpertAdStats, type IntegrateOptions, type IntegrateResult, integrate } from './integrate';
+export { PAPER_PA_SFT_SHARE, type SplitForStagesOptions, type StageSplit, splitForStages } from './split-for-stages';
 export { EXPERT_AD_SOURCES, type ExpertAdSource, type LoadSourceOptions, loadSource } from './load-source';
 export { type ExpertAdPipelineOptions, type ExpertAdStep, runExpertAdPipeline } from './run-pipeline';
 export { JsonlFileError, readJsonlFile } from '@iad-r1/datasets';

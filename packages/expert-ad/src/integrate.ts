@@ -11,12 +11,9 @@ import {
   toJsonl,
 } from '@iad-r1/cot-schema';
 import { writeFileAtomic } from '@iad-r1/datasets';
-import { seededShuffle } from './seeded-shuffle';
+import { PAPER_PA_SFT_SHARE, splitForStages } from './split-for-stages';
 import { expertAdRecordFromPair } from './think-output';
 import { WORKSPACE_FILES, readWorkspace } from './workspace';
-
-/** The paper's split: ~2.9K records for PA-SFT, ~3K for SC-GRPO. */
-export const PAPER_PA_SFT_SHARE = 2.9 / 5.9;
 
 /** Options of {@link integrate}. */
 export interface IntegrateOptions {
@@ -84,7 +81,6 @@ function llamaFactoryEntry(fileName: string): Record<string, unknown> {
 export async function integrate(options: IntegrateOptions): Promise<IntegrateResult> {
   const { out } = options;
   const share = options.paSftShare ?? PAPER_PA_SFT_SHARE;
-  if (!(share >= 0 && share <= 1)) throw new RangeError(`paSftShare must be between 0 and 1, got ${share}`);
   const seed = options.seed ?? 0;
   const typeLevel = options.typeLevel ?? 'coarse';
   const state = await readWorkspace(out, options.log);
@@ -118,19 +114,7 @@ export async function integrate(options: IntegrateOptions): Promise<IntegrateRes
     records.push(expertAdRecordFromPair(pair, thought, status, edits));
   }
 
-  // Seeded split, stratified by label, so both sets keep the normal/anomalous balance.
-  const paSft: ExpertAdRecord[] = [];
-  const scGrpo: ExpertAdRecord[] = [];
-  for (const label of ['anomalous', 'normal'] as const) {
-    const group = seededShuffle(records.filter((r) => r.label === label), seed, 'split', label);
-    const cut = Math.round(group.length * share);
-    paSft.push(...group.slice(0, cut));
-    scGrpo.push(...group.slice(cut));
-  }
-  const order = new Map(records.map((r, i) => [r.id, i]));
-  const byOrder = (a: ExpertAdRecord, b: ExpertAdRecord): number => (order.get(a.id) as number) - (order.get(b.id) as number);
-  paSft.sort(byOrder);
-  scGrpo.sort(byOrder);
+  const { paSft, scGrpo } = splitForStages(records, { paSftShare: share, seed });
 
   const toPaSft = (shots: 0 | 1): PaSftRecord[] => paSft.map((r) => paSftRecordSchema.parse(expertAdToPaSft(r, { shots, typeLevel })));
   const toScGrpo = (shots: 0 | 1): ScGrpoRecord[] => scGrpo.map((r) => scGrpoRecordSchema.parse(expertAdToScGrpo(r, { shots, typeLevel })));
