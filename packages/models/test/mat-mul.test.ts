@@ -27,6 +27,9 @@ describe('untransposedMatMul', () => {
     ['2-D, b transposed', [5, 3], [4, 3], true],
     ['batched 4-D', [2, 3, 5, 4], [2, 3, 4, 6], false],
     ['batched 4-D, b transposed', [2, 3, 5, 4], [2, 3, 6, 4], true],
+    // Outside a gradient, more than 16 rows by bᵀ go through an explicit transpose, fewer through the transposed kernel.
+    ['2-D, 20 rows, b transposed', [20, 3], [4, 3], true],
+    ['batched 4-D, 17 rows, b transposed', [2, 3, 17, 4], [2, 3, 6, 4], true],
   ] as const)('gives tf.matMul’s product and gradients (%s) on the cpu and wasm backends', async (_, aShape, bShape, transposeB) => {
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
