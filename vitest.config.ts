@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*', 'examples/*', 'scripts'],
+    globalSetup: ['./scripts/test-temp-dir.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
