@@ -5,17 +5,19 @@
 // 0-shot and 1-shot on the six held-out synthetic benchmarks, then a table like the paper's
 // Table 4, results.json, training curves and links to the HTML reports.
 //   node examples/two-stage/run.mjs [--out DIR] [--seed N] [--quick] [--vision-steps N] [--instruction-steps N] [--sft-steps N] [--grpo-steps N]
-//     [--one-shot-share S] [--train-per-category K] [--grpo-aggregation dr-grpo|sequence-mean|token-mean]
+//     [--one-shot-share S] [--train-per-category K] [--eval-per-category K] [--pa-sft-share S] [--grpo-aggregation dr-grpo|sequence-mean|token-mean]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, solutionOf } from '@iad-r1/cot-schema';
 import { generateSyntheticSet, readSyntheticSet, syntheticInstructionExamples } from '@iad-r1/datasets';
+import { PAPER_PA_SFT_SHARE, splitForStages } from '@iad-r1/expert-ad';
 import { trainGrpo } from '@iad-r1/grpo';
 import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
 import { imageCountGroups, trainSft } from '@iad-r1/sft';
 import { evaluateInWorker } from './evaluate-in-worker.mjs';
+import { writeStageSplit } from './stage-split.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const { values: args } = parseArgs({
@@ -26,25 +28,32 @@ const { values: args } = parseArgs({
     'sft-steps': { type: 'string' },
     'grpo-steps': { type: 'string' },
     'train-per-category': { type: 'string' },
+    'eval-per-category': { type: 'string' },
     'vision-steps': { type: 'string' },
     'instruction-steps': { type: 'string' },
     'one-shot-share': { type: 'string' },
+    'pa-sft-share': { type: 'string' },
     'grpo-aggregation': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
 const quick = args.quick;
 const settings = {
-  perCategory: quick ? 3 : 12,
-  // Training images are cheap to generate and the vision stem needs many; evaluations stay small.
-  trainPerCategory: Number(args['train-per-category'] ?? (quick ? 3 : 100)),
+  // Held-out test images per benchmark category and part (normal, defective): 24 → 576 images; one
+  // answer moves the average by 0.17 points.
+  evalPerCategory: Number(args['eval-per-category'] ?? (quick ? 3 : 24)),
+  // Training images are cheap to generate and the vision stem needs many.
+  trainPerCategory: Number(args['train-per-category'] ?? (quick ? 3 : 200)),
+  // The Expert-AD records split into a PA-SFT set and a separate SC-GRPO set, as in the paper.
+  paSftShare: Number(args['pa-sft-share'] ?? PAPER_PA_SFT_SHARE),
   // PA-SFT and SC-GRPO: each Expert-AD record once, with the 1-shot test prompt (a normal
   // reference image first) for this share of them, spread evenly, and the 0-shot prompt for the rest.
   oneShotShare: Number(args['one-shot-share'] ?? 0.25),
   visionSteps: Number(args['vision-steps'] ?? (quick ? 4 : 250)),
   instructionSteps: Number(args['instruction-steps'] ?? (quick ? 4 : 40)),
-  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 700)),
-  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 48)),
+  // 400 steps of 8: two epochs of the PA-SFT set (the paper trains 1–2).
+  sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 400)),
+  grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 96)),
   // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
   // mean, the shorter normal answer gets a larger per-token push (see README).
   grpoAggregation: args['grpo-aggregation'] ?? 'dr-grpo',
@@ -62,7 +71,7 @@ await selectBackend();
 const dataDir = join(out, 'data');
 // Written afresh each run (force): the folder is the demo's own, and a set left there by an older
 // generator version would otherwise be refused.
-await generateSyntheticSet({ out: dataDir, seed, size: 32, perCategory: settings.trainPerCategory, benchmarkPerCategory: settings.perCategory, force: true });
+await generateSyntheticSet({ out: dataDir, seed, size: 32, perCategory: settings.trainPerCategory, benchmarkPerCategory: settings.evalPerCategory, force: true });
 const set = await readSyntheticSet(dataDir);
 const benchmarks = Object.values(set.benchmarks);
 say(`[${elapsed()}] synthetic set: ${set.expertAd.length} Expert-AD records, ${benchmarks.length} benchmarks`);
@@ -77,14 +86,20 @@ const promptsOf = (record) => {
   return [buildChatMessages({ template: zeroShot, queryImage: query }), buildChatMessages({ template: oneShot, referenceImages: [reference], queryImage: query })];
 };
 if (!(settings.oneShotShare >= 0 && settings.oneShotShare <= 1)) throw new RangeError(`--one-shot-share must be in [0, 1], got ${args['one-shot-share']}`);
-// Record i takes the 1-shot prompt when the running count of the share steps up at i.
+if (!(settings.paSftShare > 0 && settings.paSftShare < 1)) throw new RangeError(`--pa-sft-share must be between 0 and 1 (both stages need records), got ${args['pa-sft-share']}`);
+// Record i of a set takes the 1-shot prompt when the running count of the share steps up at i.
 const takesOneShot = (i) => Math.floor((i + 1) * settings.oneShotShare) > Math.floor(i * settings.oneShotShare);
-const sftRecords = set.expertAd.map((record, i) => ({ record, messages: promptsOf(record)[takesOneShot(i) ? 1 : 0] }));
+const withPrompts = (records) => records.map((record, i) => ({ record, messages: promptsOf(record)[takesOneShot(i) ? 1 : 0] }));
+// Two disjoint sets, as the paper's ~2.9K / ~3K: SC-GRPO samples answers on images PA-SFT never fitted.
+const split = splitForStages(set.expertAd, { paSftShare: settings.paSftShare, seed });
+await writeStageSplit(out, { seed, paSftShare: settings.paSftShare, ...split });
+const sftRecords = withPrompts(split.paSft);
+const grpoRecords = withPrompts(split.scGrpo);
+say(`[${elapsed()}] Expert-AD records: ${sftRecords.length} for PA-SFT, ${grpoRecords.length} for SC-GRPO`);
 const sftExamples = sftRecords.map(({ record, messages }) => ({ messages, completion: assistantTarget(record) }));
+const grpoSamples = grpoRecords.map(({ record, messages }) => ({ id: record.id, messages, solution: solutionOf(record) }));
 // Normal / anomalous per record: PA-SFT's batches and SC-GRPO's steps hold both in their share.
-const labels = sftRecords.map(({ record }) => record.label);
-// SC-GRPO samples the prompts PA-SFT taught.
-const grpoSamples = sftRecords.map(({ record, messages }) => ({ id: record.id, messages, solution: solutionOf(record) }));
+const labelsOf = (records) => records.map(({ record }) => record.label);
 
 // Generic visual questions about the training categories' normal images (what is it, is it a …,
 // are these two the same kind), for the base model's instruction tuning below.
@@ -197,7 +212,7 @@ const sft = await trainSft({
   freezeVision: true,
   // Every batch half normal, half anomalous: the decision is one token per example, and a batch
   // of 8 drawn at random often leans one way.
-  strata: labels,
+  strata: labelsOf(sftRecords),
   // 0-shot and 1-shot examples in separate batches: a batch is padded to its longest example.
   batchGroups: imageCountGroups(sftExamples),
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] pa-sft step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${Math.round(m.tokensPerSecond)} tok/s)`),
@@ -219,7 +234,7 @@ const grpo = await trainGrpo({
   aggregation: settings.grpoAggregation,
   // Every step asks about 2 normal and 2 anomalous images: a step of one label only pushes the
   // answer's prior one way (as in PA-SFT's batches).
-  strata: labels,
+  strata: labelsOf(grpoRecords),
   seed,
   resume: false,
   freezeVision: true,
@@ -231,7 +246,7 @@ await Promise.all([baseEvaluation.finished, paSftEvaluation.finished, scGrpoEval
 
 // 5. Results: results.json, a Table-4-like table, curves.
 const names = benchmarks.map((b) => b.name);
-const results = { seed, quick, settings, visionPretraining: visionCheck, rows, answerCounts, seconds: Math.round((Date.now() - started) / 1000) };
+const results = { seed, quick, settings, records: { paSft: sftRecords.length, scGrpo: grpoRecords.length }, visionPretraining: visionCheck, rows, answerCounts, seconds: Math.round((Date.now() - started) / 1000) };
 await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 const label = { base: 'TinyVLM base (vision pretraining + instruction tuning)', paSft: '+ PA-SFT', scGrpo: '+ PA-SFT + SC-GRPO' };
 const fmt = (v) => v.toFixed(1);

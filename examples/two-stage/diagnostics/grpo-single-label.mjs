@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Does SC-GRPO move the answer the way the reward asks? Starts from the demo's PA-SFT model and
-// runs SC-GRPO on prompts of one label only (8 Expert-AD records, 0-shot): the share of sampled
+// runs SC-GRPO on prompts of one label only (8 records of its SC-GRPO set, 0-shot): the share of sampled
 // answers that are right for that label must rise. A check of the trainer, separate from the
 // demo's mixed-label run, where the two labels' pushes on the shared answer prior largely cancel.
 // JSON on stdout.
@@ -15,6 +15,7 @@ import { readSyntheticSet } from '@iad-r1/datasets';
 import { extractAnswer } from '@iad-r1/eval';
 import { trainGrpo } from '@iad-r1/grpo';
 import { TinyVLM, selectBackend } from '@iad-r1/models/tfjs';
+import { readStageSplit } from '../stage-split.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +30,8 @@ if (!['anomalous', 'normal'].includes(args.label)) throw new RangeError(`--label
 await selectBackend({ log: () => undefined });
 const set = await readSyntheticSet(join(args['demo-out'], 'data'));
 const model = await TinyVLM.load(join(args['demo-out'], 'models', 'paSft'));
-// Eight records of the label, spread over the categories.
-const ofLabel = set.expertAd.filter((r) => r.label === args.label);
+// Eight records of the label from the demo's SC-GRPO set, spread over the categories.
+const ofLabel = (await readStageSplit(args['demo-out'], set)).scGrpo.filter((r) => r.label === args.label);
 const records = Array.from({ length: 8 }, (_, i) => ofLabel[Math.floor((i * ofLabel.length) / 8)]);
 const samples = records.map((r) => ({ id: r.id, messages: buildChatMessages({ template: TEST_PROMPTS['iad-r1'].zeroShot, queryImage: join(set.root, r.queryImage) }), solution: solutionOf(r) }));
 const right = args.label === 'anomalous' ? 'yes' : 'no';

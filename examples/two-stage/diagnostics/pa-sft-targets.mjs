@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // How much of the normal/anomalous decision does PA-SFT teach, with CoT targets (the method) or
 // answer-only targets (the paper's "Original" ablation)? Starts from the demo's base model (vision
-// pretraining and instruction tuning) and data, so run `pnpm demo` first; trains with the demo's
+// pretraining and instruction tuning) and its PA-SFT set, so run `pnpm demo` first; trains with the demo's
 // PA-SFT settings (a quarter of the records with the 1-shot prompt), then answers greedily
 // (0-shot) on every 8th test image of the training categories and on the six held-out
 // benchmarks. JSON on stdout.
-//   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 700] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
+//   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 400] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +16,13 @@ import { readSyntheticSet } from '@iad-r1/datasets';
 import { evaluate } from '@iad-r1/eval';
 import { TinyVLM, selectBackend } from '@iad-r1/models/tfjs';
 import { imageCountGroups, trainSft } from '@iad-r1/sft';
+import { readStageSplit } from '../stage-split.mjs';
 
 const { values: args } = parseArgs({
   options: {
     'demo-out': { type: 'string', default: fileURLToPath(new URL('../out', import.meta.url)) },
     target: { type: 'string', default: 'cot' },
-    steps: { type: 'string', default: '700' },
+    steps: { type: 'string', default: '400' },
     'batch-size': { type: 'string', default: '8' },
     lr: { type: 'string', default: '3e-3' },
     'one-shot-share': { type: 'string', default: '0.25' },
@@ -37,7 +38,9 @@ const share = Number(args['one-shot-share']);
 if (!(share >= 0 && share <= 1)) throw new RangeError(`--one-shot-share must be in [0, 1], got ${args['one-shot-share']}`);
 // As the demo: record i takes the 1-shot prompt when the running count of the share steps up at i.
 const takesOneShot = (i) => Math.floor((i + 1) * share) > Math.floor(i * share);
-const examples = set.expertAd.map((record, i) => ({
+// The demo's PA-SFT set.
+const { paSft: records } = await readStageSplit(args['demo-out'], set);
+const examples = records.map((record, i) => ({
   messages: takesOneShot(i)
     ? buildChatMessages({ template: prompts.oneShot, referenceImages: [join(set.root, record.referenceImage)], queryImage: join(set.root, record.queryImage) })
     : buildChatMessages({ template: prompts.zeroShot, queryImage: join(set.root, record.queryImage) }),
@@ -57,7 +60,7 @@ await trainSft({
   weightDecay: 0.01,
   resume: false,
   freezeVision: true,
-  ...(args['no-strata'] ? {} : { strata: set.expertAd.map((r) => r.label) }),
+  ...(args['no-strata'] ? {} : { strata: records.map((r) => r.label) }),
   batchGroups: imageCountGroups(examples),
 });
 const trainingTest = set.training.samples.filter((s) => s.split === 'test').filter((_, i) => i % 8 === 0);

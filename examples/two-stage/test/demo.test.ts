@@ -18,6 +18,15 @@ describe('examples/two-stage --quick', () => {
     // The vision pretraining diagnostic: its head scored on labelled images of both kinds.
     expect(Object.keys(results.visionPretraining).sort()).toEqual(['heldOutBenchmarks', 'trainingCategories']);
     for (const value of Object.values(results.visionPretraining) as number[]) expect(value).toBeGreaterThanOrEqual(0);
+    // The paper's two training sets: every Expert-AD record in exactly one, each label cut at the
+    // paper's 2.9/5.9 share (quick: 3 records per category and label → 24 per label → 12 to PA-SFT).
+    const expertAd = readFileSync(join(out, 'data', 'expert-ad.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
+    expect([...split.paSft, ...split.scGrpo].sort()).toEqual(expertAd.map((r) => r.id).sort());
+    expect(new Set([...split.paSft, ...split.scGrpo]).size).toBe(expertAd.length);
+    const labelOf = new Map(expertAd.map((r) => [r.id, r.label]));
+    for (const label of ['normal', 'anomalous']) expect(split.paSft.filter((id: string) => labelOf.get(id) === label), label).toHaveLength(12);
+    expect(results.records).toEqual({ paSft: 24, scGrpo: 24 });
     expect(Object.keys(results.rows)).toEqual(['base', 'paSft', 'scGrpo']);
     for (const row of Object.values(results.rows) as Array<Record<string, Record<string, number>>>) {
       for (const setting of ['zeroShot', 'oneShot']) {
