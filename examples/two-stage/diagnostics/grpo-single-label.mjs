@@ -5,7 +5,7 @@
 // demo's mixed-label run, where the two labels' pushes on the shared answer prior largely cancel.
 // JSON on stdout.
 //   node examples/two-stage/diagnostics/grpo-single-label.mjs [--demo-out examples/two-stage/out] [--label anomalous|normal] [--steps 15] [--lr 1e-4] [--aggregation dr-grpo]
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,10 +43,11 @@ async function rightShare() {
 }
 const before = await rightShare();
 const started = Date.now();
+const work = mkdtempSync(join(tmpdir(), 'iad-r1-grpo-single-label-'));
 const run = await trainGrpo({
   policy: model,
   samples,
-  out: join(mkdtempSync(join(tmpdir(), 'iad-r1-grpo-single-label-')), 'sc-grpo'),
+  out: join(work, 'sc-grpo'),
   steps: Number(args.steps),
   groupSize: 8,
   promptsPerStep: 4,
@@ -61,3 +62,5 @@ const run = await trainGrpo({
 const after = await rightShare();
 const rewards = run.metrics.map((m) => m.reward);
 console.log(JSON.stringify({ label: args.label, steps: Number(args.steps), learningRate: Number(args.lr), aggregation: args.aggregation, rightAnswerShare: { before, after }, reward: { first: Number(rewards[0]?.toFixed(2)), last: Number(rewards.at(-1)?.toFixed(2)) }, seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
+// The checkpoints are scratch: the result is the JSON above.
+rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@
 // (0-shot) on every 8th test image of the training categories and on the six held-out
 // benchmarks. JSON on stdout.
 //   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 400] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,3 +76,5 @@ for (const [name, datasets] of [['trainingCategories', [{ ...set.training, sampl
 }
 result.seconds = Math.round((Date.now() - started) / 1000);
 console.log(JSON.stringify(result, null, 2));
+// The checkpoints are scratch: the result is the JSON above.
+rmSync(work, { recursive: true, force: true });

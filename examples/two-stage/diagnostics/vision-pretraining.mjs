@@ -4,7 +4,7 @@
 // scores its pretraining head on labelled test images: the training categories' own test images
 // and the six held-out benchmarks. Compares vision paths with and without the conv stem.
 //   node examples/two-stage/diagnostics/vision-pretraining.mjs [--steps 300] [--per-category 100] [--stem 16,32|none]
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,3 +46,5 @@ const { losses, evaluation } = await pretrainVision({
 const result = { stem: visionStem, steps: Number(args.steps), normalImages: normals.length, finalLoss: losses.at(-1), ...evaluation };
 result.seconds = Math.round((Date.now() - started) / 1000);
 console.log(JSON.stringify(result, null, 2));
+// The generated set is scratch: the result is the JSON above.
+rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // pnpm --filter @iad-r1/grpo bench
 // Time of one SC-GRPO step, split into generation (G completions per prompt, KV-cached) and update
 // (log-probs of policy and reference, loss, backward, AdamW), for the demo's model size.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_QUESTION, assistantTarget } from '@iad-r1/cot-schema';
@@ -21,3 +21,5 @@ for (const maxNewTokens of [64, 128]) {
   const mean = (f) => measured.reduce((s, m) => s + f(m), 0) / measured.length;
   console.log(JSON.stringify({ bench: 'grpo-step', backend, prompts: 4, groupSize: 4, maxNewTokens, completionLength: +mean((m) => m.completionLength).toFixed(1), generationSeconds: +mean((m) => m.generationSeconds).toFixed(3), updateSeconds: +mean((m) => m.updateSeconds).toFixed(3) }));
 }
+// Checkpoints and reference weights are scratch here.
+rmSync(dir, { recursive: true, force: true });
