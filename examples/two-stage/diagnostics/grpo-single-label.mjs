@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Does SC-GRPO move the answer the way the reward asks? Starts from the demo's PA-SFT model and
-// runs SC-GRPO on prompts of one label only (8 records of its SC-GRPO set, 0-shot): the share of sampled
-// answers that are right for that label must rise. A check of the trainer, separate from the
-// demo's mixed-label run, where the two labels' pushes on the shared answer prior largely cancel.
+// runs SC-GRPO on prompts of one label only (8 records of the demo's SC-GRPO set, 0-shot): the
+// share of sampled answers that are right for that label must rise. A check of the trainer,
+// separate from the demo's mixed-label run, where the two labels' pushes on the shared answer
+// prior largely cancel.
 // JSON on stdout.
 //   node examples/two-stage/diagnostics/grpo-single-label.mjs [--demo-out examples/two-stage/out] [--label anomalous|normal] [--steps 15] [--lr 1e-4] [--aggregation dr-grpo]
 import { mkdtempSync, rmSync } from 'node:fs';

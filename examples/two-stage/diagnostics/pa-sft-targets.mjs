@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // How much of the normal/anomalous decision does PA-SFT teach, with CoT targets (the method) or
 // answer-only targets (the paper's "Original" ablation)? Starts from the demo's base model (vision
-// pretraining and instruction tuning) and its PA-SFT set, so run `pnpm demo` first; trains with the demo's
-// PA-SFT settings (a quarter of the records with the 1-shot prompt), then answers greedily
-// (0-shot) on every 8th test image of the training categories and on the six held-out
+// pretraining and instruction tuning) and its PA-SFT set, so run `pnpm demo` first; trains with
+// the demo's PA-SFT settings (a quarter of the records with the 1-shot prompt), then answers
+// greedily (0-shot) on every 8th test image of the training categories and on the six held-out
 // benchmarks. JSON on stdout.
 //   node examples/two-stage/diagnostics/pa-sft-targets.mjs [--demo-out examples/two-stage/out] [--target cot|answer-only] [--steps 400] [--batch-size 8] [--lr 3e-3] [--one-shot-share 0.25] [--no-strata]
 import { mkdtempSync, rmSync } from 'node:fs';
