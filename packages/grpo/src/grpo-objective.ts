@@ -1,4 +1,4 @@
-import { type Tensor, tf } from '@iad-r1/models/tfjs';
+import { type Tensor, stopGradient, tf } from '@iad-r1/models/tfjs';
 
 /** The loss aggregations `trainGrpo` knows. */
 export const LOSS_AGGREGATIONS = ['sequence-mean', 'token-mean', 'dr-grpo'] as const;
@@ -50,8 +50,11 @@ export function k3Kl(logProb: number, refLogProb: number): number {
 export interface GrpoObjectiveInput {
   /** [S, T] log-probs of the sampled tokens under the policy being trained (differentiable). */
   logProbs: Tensor;
-  /** [S, T] the same under the policy that sampled them (constant). */
-  oldLogProbs: Tensor;
+  /**
+   * [S, T] the same under the policy that sampled them (constant). Default: `logProbs` detached —
+   * the case of each batch used once (μ = 1), where the two policies are the same.
+   */
+  oldLogProbs?: Tensor;
   /** [S, T] the same under the frozen reference policy (constant). */
   refLogProbs: Tensor;
   /** [S] one advantage per sequence. */
@@ -74,7 +77,8 @@ export interface GrpoObjectiveInput {
  */
 export function grpoObjective(input: GrpoObjectiveInput): { loss: Tensor; kl: Tensor; clipFraction: Tensor } {
   return tf.tidy(() => {
-    const { logProbs, oldLogProbs, refLogProbs, mask, beta, epsilon } = input;
+    const { logProbs, refLogProbs, mask, beta, epsilon } = input;
+    const oldLogProbs = input.oldLogProbs ?? stopGradient(logProbs);
     const advantages = tf.expandDims(input.advantages, 1);
     const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
     const clippedRatio = tf.clipByValue(ratio, 1 - epsilon, 1 + epsilon);

@@ -1,20 +1,25 @@
-import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AdamW,
+  type LoraSettingsInput,
   NonFiniteLossError,
-  TinyVLM,
+  type TrainableModel,
+  type TrainingBatch,
   type TrainingExample,
   type TrainingLoopOptions,
+  applyLora,
   clipByGlobalNorm,
   cosineWithWarmup,
   indicesByLabel,
   labelsDigest,
+  loadModel,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
   trainedVariables,
 } from '@iad-r1/models/tfjs';
+import type { Completion } from '@iad-r1/models';
 import { type RewardComponents, scGrpoReward, tagValue } from '@iad-r1/rewards';
 import { LOSS_AGGREGATIONS, type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
 import type { GrpoSample } from './grpo-samples';
@@ -27,9 +32,16 @@ export const defaultReward: RewardFn = (completion, sample) => scGrpoReward(comp
 
 /** SC-GRPO options; see {@link trainGrpo} for the defaults. */
 export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
-  policy: TinyVLM;
+  /** Any trainable model (`loadModel`, `TinyVLM`): the policy, trained in place. */
+  policy: TrainableModel;
   /** The frozen reference policy (the PA-SFT model). Default: a frozen copy of `policy` at the start, saved under `out/reference`. */
-  reference?: TinyVLM;
+  reference?: TrainableModel;
+  /**
+   * Train LoRA adapters instead of every weight (rank, α, dropout, target modules; PEFT's
+   * meaning), attached after the reference copy is taken, so the reference is the policy at the
+   * start. Default: full fine-tuning.
+   */
+  lora?: LoraSettingsInput;
   samples: readonly GrpoSample[];
   reward?: RewardFn;
   /** Completions per prompt, G; default 4 (the paper's). */
@@ -84,6 +96,24 @@ export interface GrpoResult {
   checkpoint: string | undefined;
 }
 
+/**
+ * The sampling policy's log-probabilities [S, T] laid out like the batch's loss mask: each
+ * completion's per-token values, then its end token's. Falls back to zeros where a model
+ * reported none (a model without log-probabilities cannot be trained with μ > 1).
+ */
+function sampledLogProbs(batch: TrainingBatch, completions: readonly Completion[]): tf.Tensor {
+  const values = new Float32Array(batch.batch * batch.steps);
+  completions.forEach((c, row) => {
+    const perToken = [...(c.logProbs ?? []), ...(c.endOfSequence ? [c.endOfSequence.logProb] : [])];
+    if (c.tokenIds && perToken.length !== c.tokenIds.length + (c.endOfSequence ? 1 : 0)) throw new RangeError(`completion ${row} has ${perToken.length} log-probabilities for ${c.tokenIds.length} tokens`);
+    let k = 0;
+    for (let t = 0; t < batch.steps && k < perToken.length; t++) {
+      if (batch.lossMask[row * batch.steps + t] === 1) values[row * batch.steps + t] = perToken[k++] as number;
+    }
+  });
+  return tf.tensor2d(values, [batch.batch, batch.steps]);
+}
+
 function mix(seed: number, step: number): number {
   return (Math.imul(seed + 1, 2654435761) ^ Math.imul(step + 1, 40503)) >>> 0;
 }
@@ -135,19 +165,30 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   const strataDigest = labelsDigest(options.strata);
   await mkdir(out, { recursive: true });
 
-  // The reference policy must survive a restart: keep it on disk beside the run.
+  // The reference policy must survive a restart: keep it on disk beside the run (written once,
+  // marked complete last, so a crash while writing it leaves no half reference behind).
   const referenceDir = join(out, 'reference');
-  let reference = options.reference;
-  const referenceSaved = await stat(join(referenceDir, 'model.safetensors')).then(() => true, () => false);
-  if (!reference) reference = referenceSaved ? (await TinyVLM.load(referenceDir)).clone() : policy.clone();
-  if (!referenceSaved) await reference.save(referenceDir);
+  const referenceMark = join(referenceDir, 'reference.json');
+  const referenceSaved = await stat(referenceMark).then(() => true, () => false);
+  const reference = options.reference ?? (referenceSaved ? await loadModel(referenceDir) : policy.clone());
+  if (!referenceSaved) {
+    await rm(referenceDir, { recursive: true, force: true });
+    await reference.save(referenceDir);
+    await writeFile(referenceMark, `${JSON.stringify({ architecture: reference.architecture, savedAt: new Date().toISOString() })}\n`);
+  }
 
-  const variables = trainedVariables(policy, options.freezeVision);
+  if (options.lora) {
+    if (policy.weights.lora.size > 0) throw new RangeError('the policy already has LoRA adapters: train them as they are (leave out `lora`), or merge them first (mergeLora)');
+    applyLora(policy, options.lora);
+  }
+  const variables = trainedVariables(policy, { freezeVision: options.freezeVision ?? false, ...(options.freeze ? { freeze: options.freeze } : {}) });
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
-  const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation, ...(strataDigest ? { strata: strataDigest } : {}) };
+  // Which weights train (LoRA, freezing): a resume with others would load moments onto the wrong weights.
+  const trainedDigest = labelsDigest(variables.map(([name]) => name)) as string;
+  const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation, trained: trainedDigest, ...(strataDigest ? { strata: strataDigest } : {}) };
   const metricsFile = join(out, 'metrics.jsonl');
   if (options.resume !== false) {
-    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { seed, groupSize, promptsPerStep, samples: samples.length, aggregation, strata: strataDigest }, metricsFile);
+    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { seed, groupSize, promptsPerStep, samples: samples.length, aggregation, trained: trainedDigest, strata: strataDigest }, metricsFile, log);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);
@@ -186,16 +227,19 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
       });
       const rewards = scored.map((s) => s.total);
       const advantages = groupAdvantages(rewards, groupSize, aggregation === 'dr-grpo' ? 'none' : 'std');
+      // What was sampled, token for token: the completion and, when one ended it, the end token.
       const examples: TrainingExample[] = completions.map((c, i) => ({
         messages: (owners[i] as GrpoSample).messages,
-        completionIds: c.tokenIds ?? [],
-        appendEos: c.finishReason === 'stop',
+        completionIds: [...(c.tokenIds ?? []), ...(c.endOfSequence ? [c.endOfSequence.tokenId] : [])],
+        appendEos: false,
       }));
       const batch = await policy.prepareTrainingBatch(examples);
       const mask = tf.tensor2d(batch.lossMask, [batch.batch, batch.steps]);
       const advantageTensor = tf.tensor1d(advantages);
       const refLogProbs = tf.tidy(() => reference.tokenLogProbs(batch));
-      const oldLogProbs = tf.tidy(() => policy.tokenLogProbs(batch));
+      // π_θold: with one update per batch it is the policy itself (detached in the objective);
+      // with more, the log-probabilities recorded while sampling — no second forward pass.
+      const oldLogProbs = mu > 1 ? sampledLogProbs(batch, completions) : undefined;
       let lossValue = 0;
       let klValue = 0;
       let clipValue = 0;
@@ -205,7 +249,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
           let kl = 0;
           let clip = 0;
           const { value, grads: g } = tf.variableGrads(() => {
-            const objective = grpoObjective({ logProbs: policy.tokenLogProbs(batch), oldLogProbs, refLogProbs, advantages: advantageTensor, mask, beta, epsilon, aggregation, maxLength: maxNewTokens });
+            const objective = grpoObjective({ logProbs: policy.tokenLogProbs(batch), ...(oldLogProbs ? { oldLogProbs } : {}), refLogProbs, advantages: advantageTensor, mask, beta, epsilon, aggregation, maxLength: maxNewTokens });
             kl = objective.kl.dataSync()[0] as number;
             clip = objective.clipFraction.dataSync()[0] as number;
             return objective.loss as tf.Scalar;
@@ -226,7 +270,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
           tf.dispose(clipped);
         }
       } finally {
-        tf.dispose([mask, advantageTensor, refLogProbs, oldLogProbs]);
+        tf.dispose([mask, advantageTensor, refLogProbs, ...(oldLogProbs ? [oldLogProbs] : [])]);
       }
       state.step++;
 

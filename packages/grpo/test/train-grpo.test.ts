@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_QUESTION, assistantTarget } from '@iad-r1/cot-schema';
 import { type SyntheticSet, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
-import { AdamW, BpeTokenizer, TinyVLM, selectBackend, tf } from '@iad-r1/models/tfjs';
+import { AdamW, BpeTokenizer, TinyVLM, selectBackend, sftLoss, tf } from '@iad-r1/models/tfjs';
 import { tagValue } from '@iad-r1/rewards';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GrpoSample, samplesFromExpertAd, trainGrpo } from '../src/index';
@@ -25,8 +25,8 @@ async function supervised(steps: number): Promise<TinyVLM> {
   const examples = records.map((r) => ({ messages: samples.find((s) => s.id === r.id)?.messages ?? [], completion: assistantTarget(r) }));
   for (let step = 0; step < steps; step++) {
     const batch = await model.prepareTrainingBatch(examples.slice((step * 8) % examples.length, ((step * 8) % examples.length) + 8));
-    const { value, grads } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, model.trainableVariables);
-    optimizer.step(model.trainableVariables.map((v) => grads[v.name] ?? tf.zerosLike(v)), 5e-3);
+    const { value, grads } = tf.variableGrads(() => sftLoss(model, batch) as tf.Scalar, model.trainableVariables().map(([, v]) => v));
+    optimizer.step(model.trainableVariables().map(([, v]) => v).map((v) => grads[v.name] ?? tf.zerosLike(v)), 5e-3);
     tf.dispose([value, ...Object.values(grads)]);
   }
   optimizer.dispose();
@@ -93,8 +93,8 @@ describe('trainGrpo', () => {
     const p3 = await TinyVLM.load(dir); // a new process: fresh weights, reference from out/reference
     const resumed = await trainGrpo({ ...options, policy: p3, out });
     expect(resumed.resumedFrom).toBe(2);
-    const a = p1.trainableVariables.map((v) => Array.from(v.dataSync()));
-    const b = p3.trainableVariables.map((v) => Array.from(v.dataSync()));
+    const a = p1.trainableVariables().map(([, v]) => v).map((v) => Array.from(v.dataSync()));
+    const b = p3.trainableVariables().map(([, v]) => v).map((v) => Array.from(v.dataSync()));
     a.forEach((values, i) => values.forEach((v, j) => expect(Math.abs(v - (b[i]?.[j] as number))).toBeLessThan(1e-4)));
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4]);
     for (const m of [base, straight, interrupted, p1, p2, p3]) m.dispose();

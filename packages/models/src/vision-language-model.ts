@@ -22,8 +22,16 @@ export interface Completion {
   text: string;
   /** Token ids of the completion, when the model exposes them. */
   tokenIds?: number[];
-  /** Per-token log-probabilities of the completion, when the model exposes them. */
+  /**
+   * Per-token log-probabilities of `tokenIds` under the model's raw distribution (temperature 1,
+   * before top-k / top-p), when the model exposes them: what GRPO's ratio and KL are computed from.
+   */
   logProbs?: number[];
+  /**
+   * The end-of-sequence token that ended decoding, when one did (in-process models): it is not
+   * part of `tokenIds` or `text`, but a trainer that learns the completion learns it too.
+   */
+  endOfSequence?: { tokenId: number; logProb: number };
   /** Why decoding ended: end of sequence / stop string, or the token budget. */
   finishReason?: 'stop' | 'length' | 'other';
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../src/index';
-import { BpeTokenizer, TinyVLM, type TrainingExample, tf } from '../src/tfjs/index';
-import { conv3x3Relu } from '../src/tfjs/layers';
+import { BpeTokenizer, TinyVLM, type TrainingExample, sftLoss, tf } from '../src/tfjs/index';
+import { conv3x3Relu } from '../src/tfjs/architectures/tiny-vlm/conv-stem';
 import '@tensorflow/tfjs-backend-wasm';
 
 // Images are passed as generated pixel arrays: the loader below turns a "colour:x" string into an
@@ -28,6 +28,8 @@ function example(i: number): TrainingExample {
     completion: corpus[i % 3] as string,
   };
 }
+
+const variablesOf = (m: TinyVLM) => m.trainableVariables().map(([, v]) => v);
 
 let tokenizer: BpeTokenizer;
 beforeAll(async () => {
@@ -60,10 +62,10 @@ describe('TinyVLM training surface', () => {
       const covered = batch.lossMask.slice(b * batch.steps, (b + 1) * batch.steps).reduce((a, c) => a + c, 0);
       expect(covered).toBe(tokenizer.encode(corpus[b] as string).length + 1);
     }
-    const loss = (m: TinyVLM, targets: Int32Array) => tf.tidy(() => m.sftLoss({ ...batch, targets }).dataSync()[0] as number);
+    const loss = (m: TinyVLM, targets: Int32Array) => tf.tidy(() => sftLoss(m, { ...batch, targets }).dataSync()[0] as number);
     const gradNorm = (targets: Int32Array) =>
       tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => model.sftLoss({ ...batch, targets }) as tf.Scalar, model.trainableVariables);
+        const { grads } = tf.variableGrads(() => sftLoss(model, { ...batch, targets }) as tf.Scalar, variablesOf(model));
         return Object.values(grads).map((g) => tf.sum(tf.abs(g)).dataSync()[0] as number);
       });
     // Changing targets where the mask is 0 changes neither loss nor any gradient…
@@ -88,8 +90,8 @@ describe('TinyVLM training surface', () => {
       const model = TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 3, imageLoader });
       const batch = await model.prepareTrainingBatch([example(0), example(1), example(2)]);
       results[backend] = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, model.trainableVariables);
-        return { loss: value.dataSync()[0] as number, grads: model.trainableVariables.map((v) => tf.sqrt(tf.sum(tf.square(grads[v.name] as tf.Tensor))).dataSync()[0] as number) };
+        const { value, grads } = tf.variableGrads(() => sftLoss(model, batch) as tf.Scalar, variablesOf(model));
+        return { loss: value.dataSync()[0] as number, grads: variablesOf(model).map((v) => tf.sqrt(tf.sum(tf.square(grads[v.name] as tf.Tensor))).dataSync()[0] as number) };
       });
       model.dispose();
     }
@@ -104,7 +106,7 @@ describe('TinyVLM training surface', () => {
     const model = TinyVLM.create({ ...tiny, vocabSize: tokenizer.size }, tokenizer, { seed: 2, imageLoader });
     const optimizer = tf.train.adam(1e-2);
     const batch = await model.prepareTrainingBatch([example(0), example(1)]);
-    const step = () => tf.dispose(optimizer.minimize(() => model.sftLoss(batch) as tf.Scalar, true, model.trainableVariables) ?? []);
+    const step = () => tf.dispose(optimizer.minimize(() => sftLoss(model, batch) as tf.Scalar, true, variablesOf(model)) ?? []);
     step();
     await model.generate([example(0).messages], { maxNewTokens: 5 });
     const baseline = tf.memory().numTensors;
@@ -191,10 +193,10 @@ describe('TinyVLM persistence', () => {
     await model.save(dir);
     const loaded = await TinyVLM.load(dir, { imageLoader });
     const batch = await model.prepareTrainingBatch([example(1)]);
-    const loss = (m: TinyVLM) => tf.tidy(() => m.sftLoss(batch).dataSync()[0] as number);
+    const loss = (m: TinyVLM) => tf.tidy(() => sftLoss(m, batch).dataSync()[0] as number);
     expect(loss(loaded)).toBe(loss(model));
     const frozen = model.clone();
-    expect(frozen.trainableVariables).toEqual([]);
+    expect(frozen.trainableVariables()).toEqual([]);
     expect(loss(frozen)).toBe(loss(model));
     expect(model.parameterCount()).toBe(loaded.parameterCount());
     for (const m of [model, loaded, frozen]) m.dispose();

@@ -4,7 +4,23 @@ import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
-import { BpeTokenizer, NonFiniteLossError, TinyVLM, type TinyVlmConfigInput, selectBackend } from '@iad-r1/models/tfjs';
+import {
+  BpeTokenizer,
+  CheckpointError,
+  ConfigFieldError,
+  LoraTargetError,
+  NonFiniteLossError,
+  NothingToTrainError,
+  TinyVLM,
+  type TinyVlmConfigInput,
+  type TrainableModel,
+  UnsupportedArchitectureError,
+  addTrainedWeightsOptions,
+  checkpointToResume,
+  loadModel,
+  loraSettingsFromOptions,
+  selectBackend,
+} from '@iad-r1/models/tfjs';
 import { answerStrata, examplesFromExpertAd, examplesFromPaSft, imageCountGroups } from './sft-examples';
 import { trainSft } from './train-sft';
 
@@ -19,15 +35,17 @@ const whole = (value: string): number => {
   return n;
 };
 
-const program = new Command().name('iad-r1-sft').description('PA-SFT: fine-tune a TinyVLM on chain-of-thought anomaly answers (TensorFlow.js).').showHelpAfterError();
+const program = new Command().name('iad-r1-sft').description('PA-SFT: fine-tune an in-process VLM (a Hugging Face checkpoint or a TinyVLM) on chain-of-thought anomaly answers (TensorFlow.js).').showHelpAfterError();
 
-program
+const train = program
   .command('train')
   .description('train from Expert-AD records (.jsonl) or LLaMA-Factory PA-SFT records (.json); re-running resumes from the last checkpoint')
   .requiredOption('--data <file>', 'expert-ad.jsonl (canonical records) or pa-sft.json (sharegpt)')
   .option('--images-root <dir>', 'folder image paths are relative to (default: the data file\'s folder)')
   .requiredOption('--out <dir>', 'run folder: metrics.jsonl, checkpoints/')
-  .option('--init <dir>', 'start from a saved model instead of a new TinyVLM')
+  .option('--init <dir>', 'start from a checkpoint folder (Hugging Face layout, a PEFT adapter, or a saved TinyVLM) instead of a new TinyVLM')
+  .option('--export <dir>', 'write the trained model here when training ends (with LoRA: the adapter, or see --merge-lora)')
+  .option('--merge-lora', 'with --export: fold the LoRA adapters into the weights (a plain checkpoint)')
   .addOption(new Option('--epochs <n>').argParser(whole).default(2))
   .addOption(new Option('--max-steps <n>', 'stop after this many steps').argParser(whole))
   .addOption(new Option('--batch-size <n>').argParser(whole).default(8))
@@ -45,8 +63,8 @@ program
   .addOption(new Option('--vocab-size <n>', 'BPE vocabulary of a new model').argParser(whole).default(512))
   .addOption(new Option('--seed <n>').argParser(whole).default(0))
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
-  .addHelpText('after', '\nExample:\n  iad-r1-sft train --data data/synthetic/expert-ad.jsonl --out runs/pa-sft --epochs 2 --batch-size 8')
-  .action(async (o) => {
+  .addHelpText('after', '\nExamples:\n  iad-r1-sft train --data data/synthetic/expert-ad.jsonl --out runs/pa-sft --epochs 2 --batch-size 8\n  iad-r1-sft train --data pa-sft.json --init Qwen2.5-0.5B-Instruct --lora-rank 16 --lr 2e-4 --out runs/lora --export runs/lora/adapter');
+addTrainedWeightsOptions(train).action(async (o) => {
     await selectBackend(o.backend ? { prefer: o.backend } : {});
     const text = await readFile(o.data, 'utf8');
     const imagesRoot = o.imagesRoot ?? dirname(o.data);
@@ -54,9 +72,16 @@ program
     const examples = o.data.endsWith('.jsonl')
       ? examplesFromExpertAd(parseRecords(text, expertAdRecordSchema, { file: o.data }), { ...common, target: o.target, typeLevel: o.typeLevel, shots: Number(o.shots) as 0 | 1 })
       : examplesFromPaSft(parseRecords(text, paSftRecordSchema, { file: o.data }), common);
-    let model: TinyVLM;
-    if (o.init) model = await TinyVLM.load(o.init);
-    else {
+    const lora = loraSettingsFromOptions(o);
+    if (o.mergeLora && !o.export) throw new InvalidArgumentError('--merge-lora needs --export DIR');
+    let model: TrainableModel;
+    const resumeFrom = await checkpointToResume(o.out);
+    if (o.init) model = await loadModel(o.init);
+    else if (resumeFrom) {
+      // A new TinyVLM's tokenizer was trained on the data: resuming must use the checkpoint's, not a retrained one.
+      model = await TinyVLM.load(resumeFrom);
+      process.stderr.write(`iad-r1-sft: the TinyVLM (config, tokenizer) of ${resumeFrom}\n`);
+    } else {
       const tokenizer = BpeTokenizer.train([...examples.map((e) => e.completion ?? ''), DEFAULT_QUESTION], { vocabSize: o.vocabSize });
       const config: TinyVlmConfigInput = { vocabSize: tokenizer.size };
       model = TinyVLM.create(config, tokenizer, { seed: o.seed });
@@ -79,6 +104,9 @@ program
       ...(o.groupByImages ? { batchGroups: imageCountGroups(examples) } : {}),
       checkpointEvery: o.checkpointEvery,
       seed: o.seed,
+      ...(lora ? { lora } : {}),
+      ...(o.freezeVision ? { freezeVision: true } : {}),
+      ...(o.freeze ? { freeze: o.freeze } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
       onStep: (m) => {
         if (!started) {
@@ -89,11 +117,20 @@ program
       },
     });
     if (started) bar.stop();
-    process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, finalLoss: result.finalLoss, checkpoint: result.checkpoint })}\n`);
+    if (o.export) await model.save(o.export, { merged: o.mergeLora === true });
+    process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, finalLoss: result.finalLoss, checkpoint: result.checkpoint, ...(o.export ? { exported: o.export } : {}) })}\n`);
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const known = error instanceof NonFiniteLossError || error instanceof InvalidArgumentError || (error as Error).name === 'RecordValidationError';
+  const known =
+    error instanceof NonFiniteLossError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof NothingToTrainError ||
+    error instanceof LoraTargetError ||
+    CheckpointError.isInstance(error) ||
+    ConfigFieldError.isInstance(error) ||
+    UnsupportedArchitectureError.isInstance(error) ||
+    (error as Error).name === 'RecordValidationError';
   process.stderr.write(`iad-r1-sft: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(known ? 1 : 2);
 });

@@ -2,25 +2,34 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AdamW,
+  type LoraSettingsInput,
   NonFiniteLossError,
-  type TinyVLM,
+  type TrainableModel,
   type TrainingExample,
   type TrainingLoopOptions,
+  applyLora,
   clipByGlobalNorm,
-  mulberry32,
   cosineWithWarmup,
   indicesByLabel,
   labelsDigest,
+  mulberry32,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
+  sftLoss,
   tf,
   trainedVariables,
 } from '@iad-r1/models/tfjs';
 
 /** PA-SFT options; see {@link trainSft} for the defaults. */
 export interface SftOptions extends TrainingLoopOptions<SftStepMetrics> {
-  model: TinyVLM;
+  /** Any trainable model (`loadModel`, `TinyVLM`), trained in place. */
+  model: TrainableModel;
   examples: readonly TrainingExample[];
+  /**
+   * Train LoRA adapters instead of every weight (rank, α, dropout, target modules; PEFT's
+   * meaning): the paper's LoRA-vs-full ablation. Default: full fine-tuning.
+   */
+  lora?: LoraSettingsInput;
   epochs?: number;
   /** Stop after this many optimiser steps in all (default: epochs × steps per epoch). */
   maxSteps?: number;
@@ -75,6 +84,8 @@ interface SftState {
   strata?: string;
   /** A digest of the batch groups, when given, for the same reason. */
   batchGroups?: string;
+  /** A digest of the names of the trained weights (LoRA, freezing). */
+  trained: string;
 }
 
 function permutation(n: number, seed: number, epoch: number): number[] {
@@ -161,11 +172,17 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const peak = options.learningRate ?? 2e-5;
   await mkdir(join(out, 'checkpoints'), { recursive: true });
 
-  const variables = trainedVariables(model, options.freezeVision);
+  if (options.lora) {
+    if (model.weights.lora.size > 0) throw new RangeError('the model already has LoRA adapters: train them as they are (leave out `lora`), or merge them first (mergeLora)');
+    applyLora(model, options.lora);
+  }
+  const variables = trainedVariables(model, { freezeVision: options.freezeVision ?? false, ...(options.freeze ? { freeze: options.freeze } : {}) });
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
   const strataDigest = labelsDigest(options.strata);
   const groupsDigest = labelsDigest(options.batchGroups);
+  const trainedDigest = labelsDigest(variables.map(([name]) => name)) as string;
   const state: SftState = {
+    trained: trainedDigest,
     step: 0,
     seed,
     batchSize,
@@ -179,7 +196,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
 
   if (options.resume !== false) {
     const { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e } = state;
-    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e, strata: strataDigest, batchGroups: groupsDigest }, metricsFile);
+    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e, strata: strataDigest, batchGroups: groupsDigest, trained: trainedDigest }, metricsFile, log);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);
@@ -213,7 +230,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
         if (!indices) break;
         const batch = await model.prepareTrainingBatch(indices.map((i) => examples[i] as TrainingExample));
         tokens += batch.valid.reduce((a, b) => a + b, 0);
-        const { value, grads: g } = tf.variableGrads(() => model.sftLoss(batch) as tf.Scalar, grads);
+        const { value, grads: g } = tf.variableGrads(() => sftLoss(model, batch) as tf.Scalar, grads);
         const loss = (await value.data())[0] as number;
         value.dispose();
         lossSum += loss;

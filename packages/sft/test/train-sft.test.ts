@@ -55,7 +55,7 @@ describe('PA-SFT on the synthetic set', () => {
 describe('trainSft bookkeeping', () => {
   const examples = () => examplesFromExpertAd(set.expertAd.slice(0, 24), { imagesRoot: set.root });
   const tinyModel = () => TinyVLM.create({ ...small, width: 32, mlp: 64, vocabSize: tokenizer.size }, tokenizer, { seed: 11 });
-  const weights = async (m: TinyVLM) => Promise.all(m.trainableVariables.map(async (v) => Array.from((await v.data()) as Float32Array)));
+  const weights = async (m: TinyVLM) => Promise.all(m.trainableVariables().map(([, v]) => v).map(async (v) => Array.from((await v.data()) as Float32Array)));
 
   it('resumes after an interruption at the same step and data order, ending where an uninterrupted run ends', async () => {
     const options = { maxSteps: 6, batchSize: 4, gradientAccumulation: 2, learningRate: 5e-3, warmupSteps: 1, seed: 3 };
@@ -106,7 +106,7 @@ describe('trainSft bookkeeping', () => {
     const before = snapshot();
     await trainSft({ model, examples: examples(), out: temp('frozen'), maxSteps: 2, batchSize: 4, learningRate: 5e-3, warmupSteps: 0, freezeVision: true });
     const after = snapshot();
-    const vision = new Set(model.visionVariables().map(([name]) => name));
+    const vision = new Set(model.namedVariables().filter(([name]) => model.variableGroups.vision.test(name)).map(([name]) => name));
     expect(vision.size).toBeGreaterThan(5);
     for (const [name, values] of before) {
       const moved = values.some((v, i) => v !== after.get(name)?.[i]);

@@ -1,17 +1,62 @@
 export { type Tensor, type Variable, tf } from './tf';
 export { untransposedMatMul } from './mat-mul';
 export { BACKEND_PREFERENCE, type BackendName, type BackendSelection, type SelectBackendOptions, selectBackend } from './select-backend';
-export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './bpe-tokenizer';
-export { type RenderedPrompt, completionOf, renderChat } from './chat-template';
+
+// The trainable-model contract, what the trainers read.
+export type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from './trainable/trainable-model';
+export { sftLoss } from './trainable/sft-loss';
+export { type FreezeOptions, NothingToTrainError, trainedVariables } from './trainable/trainable-variables';
+export { completionIdsOf, completionOf, rightPaddedBatch } from './trainable/teacher-forcing';
+
+// The registry and the architectures.
+export { ARCHITECTURES, UnsupportedArchitectureError, architectureOf, loadModel } from './model-registry';
+export type { ArchitectureEntry, ArchitectureShape, LoadModelOptions } from './architectures/architecture-entry';
+export { ConfigFieldError } from './architectures/config-field-error';
+export { TINY_VLM_ARCHITECTURE, TinyVLM, type TinyVlmBatch, type TinyVlmOptions } from './architectures/tiny-vlm/tiny-vlm';
+export { type TinyVlmConfig, type TinyVlmConfigInput, imageTokensPerImage, patchesPerImage, tinyVlmConfigSchema } from './architectures/tiny-vlm/tiny-vlm-config';
+export { type RenderedPrompt, renderChat } from './architectures/tiny-vlm/chat-template';
+export { Qwen2ForCausalLM, type Qwen2LoadOptions } from './architectures/qwen2/qwen2-for-causal-lm';
+export { type Qwen2DecoderConfig, qwen2ConfigSchema, qwen2DecoderConfig } from './architectures/qwen2/qwen2-config';
+
+// Shared building blocks of the architectures.
+export { type Initializer, type LinearModule, type LoraModule, WeightSet, type WeightSpec, linearSpecs } from './nn/weights';
+export { dense, linear } from './nn/linear';
+export { gatherRows } from './nn/gather-rows';
+export { stopGradient } from './nn/stop-gradient';
+export { layerNorm, rmsNorm } from './nn/norms';
+export { sigmoidGelu, silu } from './nn/activations';
+export { type KvCache, causalPaddingBias, groupedQueryAttention } from './nn/attention';
+export { applyRotary, rotaryInverseFrequencies, rotaryTables } from './nn/rotary';
+export { type DecodeLoopOptions, type IncrementalDecoder, decodeLoop } from './generation/decode-loop';
+export { type SamplingOptions, sampleToken, tokenLogProb } from './generation/sample-token';
+export { mulberry32 } from './generation/seeded-random';
+
+// Tokenizers and chat templates.
+export type { TextTokenizer } from './tokenizer/text-tokenizer';
+export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './tokenizer/bpe-tokenizer';
+export { CHAT_TEMPLATE_SOURCES, type ChatTemplateSource, HfTokenizer, type HfTokenizerFiles, type TemplateMessage } from './tokenizer/hf-tokenizer';
+
+// Checkpoint I/O.
+export { CheckpointError } from './checkpoint/checkpoint-error';
+export { FLOAT_DTYPES, type FloatDtype, bf16ToF32, decodeFloats, encodeFloats, f16ToF32, f32ToBf16, f32ToF16 } from './checkpoint/dtype';
+export { SafetensorsFile, type TensorEntry, type TensorToWrite, writeSafetensors } from './checkpoint/safetensors-file';
+export { CheckpointWeights, SINGLE_WEIGHTS_FILE, WEIGHTS_INDEX_FILE, assignShards, shardName } from './checkpoint/checkpoint-weights';
+export { type NamedTensor, encodeSafetensors, readSafetensors } from './checkpoint/named-tensors';
+
+// LoRA.
+export { type LoraSettings, type LoraSettingsInput, isLoraTarget, loraScale, loraSettingsSchema } from './lora/lora-settings';
+export { LoraTargetError, applyLora, mergeLora } from './lora/apply-lora';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig } from './lora/adapter-files';
+
+// Images and training.
 export { type ImageLoader, sharpImageLoader } from './image-loader';
-export { type TinyVlmConfig, type TinyVlmConfigInput, imageTokensPerImage, patchesPerImage, tinyVlmConfigSchema } from './tiny-vlm-config';
-export { TinyVLM, type TinyVlmOptions, type TrainingBatch, type TrainingExample, sampleToken } from './tiny-vlm';
-export { type NamedTensor, encodeSafetensors, readSafetensors } from './safetensors';
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
 export { NonFiniteLossError } from './training/non-finite-loss-error';
-export { type TrainerState, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
-export { type TrainingLoopOptions, trainedVariables } from './training/training-loop-options';
+export { type TrainerState, checkpointToResume, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
+export type { TrainingLoopOptions } from './training/training-loop-options';
 export { indicesByLabel, labelsDigest } from './training/example-labels';
-export { mulberry32 } from './tiny-vlm';
-export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, pretrainVision } from './training/pretrain-vision';
+export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, type VisionFeatureModel, pairedBatch, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';
+
+// Shared CLI options of the trainers.
+export { addTrainedWeightsOptions, loraSettingsFromOptions } from './cli/training-cli-options';

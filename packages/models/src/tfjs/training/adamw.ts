@@ -1,4 +1,5 @@
-import { type NamedTensor } from '../safetensors';
+import { CheckpointError } from '../checkpoint/checkpoint-error';
+import type { SafetensorsFile, TensorToWrite } from '../checkpoint/safetensors-file';
 import { type Tensor, type Variable, tf } from '../tf';
 
 export interface AdamWOptions {
@@ -7,13 +8,14 @@ export interface AdamWOptions {
   epsilon?: number;
   /** Decoupled weight decay (AdamW); default 0.1, the paper's PA-SFT value. */
   weightDecay?: number;
-  /** Names of variables that get no weight decay; default: biases, norms and embeddings of positions. */
-  noDecay?: (name: string) => boolean;
+  /** Variables that get no weight decay; default: 1-D ones (biases, norm gains) and position embeddings. */
+  noDecay?: (name: string, variable: Variable) => boolean;
 }
 
 let optimizers = 0;
 
-const defaultNoDecay = (name: string): boolean => /(_b|\.b|\.g|position)$/.test(name) || /\.ln\d?\./.test(name);
+// As transformers' Trainer: biases and normalisation weights are not decayed; neither are learned positions.
+const defaultNoDecay = (name: string, variable: Variable): boolean => variable.rank < 2 || /position/.test(name);
 
 /**
  * AdamW (Loshchilov & Hutter): Adam moments with weight decay applied to the weights directly,
@@ -50,7 +52,7 @@ export class AdamW {
     const zeros = (name: string, v: Variable): Variable => tf.tidy(() => tf.variable(tf.zerosLike(v), false, name));
     this.m = variables.map(([name, v]) => zeros(`adamw${id}/m/${name}`, v));
     this.v = variables.map(([name, v]) => zeros(`adamw${id}/v/${name}`, v));
-    this.decay = variables.map(([name]) => !noDecay(name));
+    this.decay = variables.map(([name, v]) => !noDecay(name, v));
   }
 
   /** Applies one update with gradients in the same order as the variables. */
@@ -73,23 +75,25 @@ export class AdamW {
     });
   }
 
-  /** Moments and step count as named tensors (for checkpoints). */
-  async state(): Promise<{ step: number; tensors: NamedTensor[] }> {
-    const tensors: NamedTensor[] = [];
+  /** Moments as tensors to write (read one at a time, for checkpoints of any size) and the step count. */
+  state(): { step: number; tensors: TensorToWrite[] } {
+    const tensors: TensorToWrite[] = [];
     for (const [kind, list] of [['m', this.m], ['v', this.v]] as const) {
-      for (const [i, t] of list.entries()) tensors.push({ name: `${kind}/${this.names[i]}`, shape: t.shape, data: (await t.data()) as Float32Array });
+      for (const [i, t] of list.entries()) tensors.push({ name: `${kind}/${this.names[i]}`, shape: t.shape, dtype: 'F32', values: async () => (await t.data()) as Float32Array });
     }
     return { step: this.step_, tensors };
   }
 
-  /** Restores what `state` returned. */
-  load(step: number, tensors: ReadonlyMap<string, NamedTensor>): void {
+  /** Restores the moments from a file written from `state()`; names the file and the missing tensor. */
+  async load(step: number, file: SafetensorsFile): Promise<void> {
     for (const [kind, list] of [['m', this.m], ['v', this.v]] as const) {
       for (const [i, t] of list.entries()) {
         const name = `${kind}/${this.names[i]}`;
-        const stored = tensors.get(name);
-        if (!stored) throw new Error(`optimizer state lacks ${name}`);
-        tf.tidy(() => t.assign(tf.tensor(stored.data, stored.shape)));
+        const entry = file.entries.get(name);
+        if (!entry) throw new CheckpointError(file.path, 'missing from the optimizer state (was the checkpoint made with other trainable weights?)', name);
+        if (entry.shape.join(',') !== t.shape.join(',')) throw new CheckpointError(file.path, `has shape [${entry.shape}], the weight has [${t.shape}]`, name);
+        const values = await file.readFloat32(name);
+        tf.tidy(() => t.assign(tf.tensor(values, entry.shape)));
       }
     }
     this.step_ = step;

@@ -1,16 +1,29 @@
 import type { ImageInput } from '../../chat';
-import type { TinyVLM } from '../tiny-vlm';
-import { mulberry32 } from '../tiny-vlm';
-import { initVariable } from '../layers';
+import { mulberry32 } from '../generation/seeded-random';
+import { initialTensor } from '../nn/weights';
 import { type Tensor, type Variable, tf } from '../tf';
+import type { TrainableModel } from '../trainable/trainable-model';
 import { AdamW, clipByGlobalNorm, cosineWithWarmup } from './adamw';
 import { pasteSyntheticAnomaly } from './synthetic-anomaly';
 
 let pretrainings = 0;
 
+/**
+ * A model whose vision path can be pretrained on its own: square images of `imageSize` pixels
+ * in, features of `featureWidth` per image token out, and a `vision` weight group (TinyVLM).
+ */
+export interface VisionFeatureModel extends Pick<TrainableModel, 'variableGroups' | 'namedVariables' | 'architecture'> {
+  readonly imageSize: number;
+  readonly featureWidth: number;
+  /** Decodes images into [N, S, S, 3] pixels in [0, 1]. */
+  imageTensor(images: readonly ImageInput[]): Promise<Tensor>;
+  /** Pixels [N, S, S, 3] → features [N, image tokens, featureWidth] (differentiable). */
+  imageFeatures(pixels: Tensor): Tensor;
+}
+
 /** Options of {@link pretrainVision}. */
 export interface PretrainVisionOptions {
-  model: TinyVLM;
+  model: VisionFeatureModel;
   /** Normal images only (paths, URLs or bytes); no labels are needed. */
   images: readonly ImageInput[];
   steps: number;
@@ -46,7 +59,7 @@ export interface PretrainVisionResult {
 }
 
 /**
- * Self-supervised pretraining of TinyVLM's vision path — the stand-in for the pretrained vision
+ * Self-supervised pretraining of a model's vision path (TinyVLM's) — the stand-in for the pretrained vision
  * encoder every real VLM starts from. Each step shows the vision path normal images, each paired
  * with a copy of itself that has a self-made local irregularity (`pasteSyntheticAnomaly`), and
  * trains it, with a temporary linear head on the max- and mean-pooled image features, to tell
@@ -60,18 +73,25 @@ export async function pretrainVision(options: PretrainVisionOptions): Promise<Pr
   const { model, steps } = options;
   if (options.images.length === 0) throw new Error('pretrainVision needs at least one normal image');
   const batchSize = options.batchSize ?? 32;
-  const size = model.config.imageSize;
+  const size = model.imageSize;
+  const vision = model.variableGroups.vision;
+  if (!vision) throw new RangeError(`the ${model.architecture} model has no vision weights to pretrain`);
   const random = mulberry32(options.seed ?? 0);
   const pool = await model.imageTensor(options.images);
   // Copied, so the pool does not depend on whether a backend's dataSync() hands out its own storage.
   const poolData = new Float32Array(pool.dataSync() as Float32Array);
   pool.dispose();
 
-  const width = model.config.width;
+  const width = model.featureWidth;
   const id = ++pretrainings;
-  const head = initVariable(`pretrain-vision${id}/head`, [2 * width, 1], 'normal', options.seed ?? 0);
-  const headBias = initVariable(`pretrain-vision${id}/head_b`, [1], 'zeros', 0);
-  const named: Array<[string, Variable]> = [...model.visionVariables(), ['head', head], ['head_b', headBias]];
+  const headInit = initialTensor({ name: 'head', shape: [2 * width, 1], init: { kind: 'normal', std: 0.02, seed: options.seed ?? 0 } });
+  const head = tf.variable(headInit, true, `pretrain-vision${id}/head`);
+  headInit.dispose();
+  const biasInit = tf.zeros([1]);
+  const headBias = tf.variable(biasInit, true, `pretrain-vision${id}/head_b`);
+  biasInit.dispose();
+  const visionVariables = model.namedVariables().filter(([name]) => vision.test(name));
+  const named: Array<[string, Variable]> = [...visionVariables, ['head', head], ['head_b', headBias]];
   const variables = named.map(([, v]) => v);
   const optimizer = new AdamW(named, { weightDecay: options.weightDecay ?? 0.01 });
   const logits = (images: Tensor): Tensor => {
@@ -144,7 +164,7 @@ export function pairedBatch(pool: Float32Array, batchSize: number, size: number,
   return { data, labels };
 }
 
-async function scoreWithHead(evaluate: { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> }, model: TinyVLM, logits: (images: Tensor) => Tensor): Promise<HeadEvaluation> {
+async function scoreWithHead(evaluate: { images: readonly ImageInput[]; labels: ReadonlyArray<0 | 1> }, model: VisionFeatureModel, logits: (images: Tensor) => Tensor): Promise<HeadEvaluation> {
   if (evaluate.images.length !== evaluate.labels.length) throw new RangeError('evaluate.images and evaluate.labels differ in length');
   let [tp, positives, tn, negatives] = [0, 0, 0, 0];
   for (let start = 0; start < evaluate.images.length; start += 64) {

@@ -1,8 +1,8 @@
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeSafetensors, readSafetensors } from '../safetensors';
-import { tf } from '../tf';
-import type { TinyVLM } from '../tiny-vlm';
+import { SafetensorsFile, writeSafetensors } from '../checkpoint/safetensors-file';
+import type { TrainableModel } from '../trainable/trainable-model';
 import type { AdamW } from './adamw';
 
 /** What a trainer needs to continue exactly: the step and the settings that fix the data order. */
@@ -11,63 +11,115 @@ export interface TrainerState {
   [setting: string]: number | string | boolean;
 }
 
-const stepDir = (step: number): string => `step-${String(step).padStart(6, '0')}`;
+const STATE_FILE = 'trainer.json';
+const stepName = (step: number): string => `step-${String(step).padStart(6, '0')}`;
+const CHECKPOINT_DIR = /^step-(\d+)(?:-(\d+))?$/;
 
 async function writeAtomic(path: string, content: string | Buffer): Promise<void> {
   await writeFile(`${path}.tmp`, content);
   await rename(`${path}.tmp`, path);
 }
 
+/** The complete checkpoints of a run (those whose trainer state was written), newest last. */
+async function completeCheckpoints(root: string): Promise<Array<{ dir: string; step: number; copy: number }>> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  return names
+    .map((dir) => ({ dir, match: CHECKPOINT_DIR.exec(dir) }))
+    .filter((d): d is { dir: string; match: RegExpExecArray } => d.match !== null && existsSync(join(root, d.dir, STATE_FILE)))
+    .map(({ dir, match }) => ({ dir, step: Number(match[1]), copy: Number(match[2] ?? 1) }))
+    .sort((a, b) => a.step - b.step || a.copy - b.copy);
+}
+
 /**
- * Writes `checkpoints/step-NNNNNN/` (model, tokenizer, optimiser moments, trainer state) into a
- * temporary folder, renames it into place, points `checkpoints/latest.json` at it and keeps the
- * newest `keep`. A crash at any point leaves the previous checkpoint intact.
+ * Writes a checkpoint of the model (its own `save`: full weights, or only the adapters of a LoRA
+ * model whose base is on disk), the optimiser moments and the trainer state into
+ * `checkpoints/step-NNNNNN/`, then points `checkpoints/latest.json` at it and removes all but the
+ * newest `keep`. Crash-safe at every instant: the folder is written under a temporary name and
+ * renamed into place complete (the trainer state last), an existing checkpoint of the same step is
+ * never deleted before the new one is in place (the new one gets another name), and old folders
+ * go only after the pointer moved.
  */
-export async function saveTrainingCheckpoint(out: string, model: TinyVLM, optimizer: AdamW, state: TrainerState, keep = 2): Promise<string> {
+export async function saveTrainingCheckpoint(out: string, model: TrainableModel, optimizer: AdamW, state: TrainerState, keep = 2): Promise<string> {
   const root = join(out, 'checkpoints');
-  const name = stepDir(state.step);
-  const temporary = join(root, `.tmp-${name}`);
+  const temporary = join(root, `.tmp-${stepName(state.step)}-${process.pid}-${Date.now()}`);
   await rm(temporary, { recursive: true, force: true });
   await model.save(temporary);
-  const optimizerState = await optimizer.state();
-  await writeFile(join(temporary, 'optimizer.safetensors'), encodeSafetensors(optimizerState.tensors, { step: String(optimizerState.step) }));
-  await writeFile(join(temporary, 'trainer.json'), `${JSON.stringify(state, null, 2)}\n`);
-  await rm(join(root, name), { recursive: true, force: true });
+  const optimizerState = optimizer.state();
+  await writeSafetensors(join(temporary, 'optimizer.safetensors'), optimizerState.tensors, { step: String(optimizerState.step) });
+  await writeAtomic(join(temporary, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  let name = stepName(state.step);
+  for (let copy = 2; existsSync(join(root, name)); copy++) name = `${stepName(state.step)}-${copy}`;
   await rename(temporary, join(root, name));
   await writeAtomic(join(root, 'latest.json'), `${JSON.stringify({ step: state.step, dir: name })}\n`);
-  const all = (await readdir(root)).filter((d) => /^step-\d+$/.test(d)).sort();
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(join(root, old), { recursive: true, force: true });
+  const all = await completeCheckpoints(root);
+  const older = all.filter((c) => c.dir !== name).slice(0, Math.max(0, all.length - keep));
+  for (const old of older) await rm(join(root, old.dir), { recursive: true, force: true });
+  // Leftovers of a save that crashed before its rename.
+  for (const leftover of (await readdir(root)).filter((d) => d.startsWith('.tmp-'))) await rm(join(root, leftover), { recursive: true, force: true });
   return join(root, name);
 }
 
 /**
- * Restores the latest checkpoint of `out` into `model` and `optimizer`, after checking that the
- * settings in `mustMatch` are those it was made with. Returns the saved state, or undefined when
- * there is no checkpoint. Lines of `metricsFile` after the checkpoint's step are dropped, since
- * those steps will run again.
+ * The checkpoint folder a resume of `out` starts from: the one `checkpoints/latest.json` names,
+ * or the newest complete one when the pointer is missing or broken (said through `log`).
+ *
+ * @example
+ * const dir = await checkpointToResume('runs/pa-sft'); // runs/pa-sft/checkpoints/step-000050, or undefined
+ */
+export async function checkpointToResume(out: string, log: (line: string) => void = () => undefined): Promise<string | undefined> {
+  const root = join(out, 'checkpoints');
+  const name = await resumableCheckpointName(root, log);
+  return name === undefined ? undefined : join(root, name);
+}
+
+async function resumableCheckpointName(root: string, log: (line: string) => void): Promise<string | undefined> {
+  const pointer = await readFile(join(root, 'latest.json'), 'utf8').then(
+    (text) => {
+      try {
+        return JSON.parse(text) as { dir?: string };
+      } catch {
+        return {};
+      }
+    },
+    () => undefined,
+  );
+  if (pointer?.dir && existsSync(join(root, pointer.dir, STATE_FILE))) return pointer.dir;
+  const newest = (await completeCheckpoints(root)).at(-1);
+  if (pointer !== undefined) {
+    log(`${join(root, 'latest.json')} points at ${pointer.dir ? `${pointer.dir}, which is missing or incomplete` : 'nothing readable'}; ${newest ? `resuming from the newest complete checkpoint, ${newest.dir}` : 'no complete checkpoint is left, starting fresh'}`);
+  } else if (newest) {
+    log(`${root} has no latest.json; resuming from the newest complete checkpoint, ${newest.dir}`);
+  }
+  return newest?.dir;
+}
+
+/**
+ * Restores the checkpoint of `out` to resume from into `model` (`model.restore`) and
+ * `optimizer`, after checking that the settings in `mustMatch` are those it was made with.
+ * Returns the saved state, or undefined when there is no checkpoint. Lines of `metricsFile` after
+ * the checkpoint's step are dropped, since those steps will run again.
  */
 export async function resumeTrainingCheckpoint(
   out: string,
-  model: TinyVLM,
+  model: TrainableModel,
   optimizer: AdamW,
   mustMatch: Record<string, number | string | boolean | undefined>,
   metricsFile?: string,
+  log: (line: string) => void = () => undefined,
 ): Promise<(TrainerState & { dir: string }) | undefined> {
-  const latest = await readFile(join(out, 'checkpoints', 'latest.json'), 'utf8').then((t) => JSON.parse(t) as { step: number; dir: string }, () => undefined);
-  if (!latest) return undefined;
-  const dir = join(out, 'checkpoints', latest.dir);
-  const saved = JSON.parse(await readFile(join(dir, 'trainer.json'), 'utf8')) as TrainerState;
+  const dir = await checkpointToResume(out, log);
+  if (!dir) return undefined;
+  const saved = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as TrainerState;
   for (const [key, value] of Object.entries(mustMatch)) {
     if (saved[key] !== value) throw new Error(`${dir}: checkpoint was made with ${key} = ${saved[key]}, this run has ${value}; use another out folder or start fresh`);
   }
-  const { tensors } = await readSafetensors(join(dir, 'model.safetensors'));
-  for (const [name, variable] of model.namedVariables()) {
-    const stored = tensors.get(name);
-    if (!stored) throw new Error(`${dir}/model.safetensors: missing ${name}`);
-    tf.tidy(() => variable.assign(tf.tensor(stored.data, stored.shape)));
+  await model.restore(dir);
+  const optimizerFile = await SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
+  try {
+    await optimizer.load(Number(optimizerFile.metadata.step), optimizerFile);
+  } finally {
+    await optimizerFile.close();
   }
-  const optimizerState = await readSafetensors(join(dir, 'optimizer.safetensors'));
-  optimizer.load(Number(optimizerState.metadata.step), optimizerState.tensors);
   if (metricsFile) {
     const kept = (await readFile(metricsFile, 'utf8').catch(() => ''))
       .split('\n')

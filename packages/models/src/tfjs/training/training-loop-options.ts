@@ -1,5 +1,3 @@
-import type { Variable } from '../tf';
-
 /**
  * Options every IAD-R1 trainer (PA-SFT, SC-GRPO) shares. Defaults are the trainer's own and are
  * listed in its documentation.
@@ -30,16 +28,11 @@ export interface TrainingLoopOptions<StepMetrics> {
   /** Stops after the current step; a checkpoint is written. */
   signal?: AbortSignal;
   /**
-   * Keep the vision path (patch embedding, stem, vision blocks, projector) fixed and train only
-   * the decoder — for a model whose vision was pretrained (`pretrainVision`), so its features are
-   * not washed out by the decoder's large early gradients. Default false (full fine-tuning).
+   * Keep the model's vision group (vision tower and projector) fixed and train only the language
+   * model — for a model whose vision is pretrained (a real VLM's, or `pretrainVision`'s), so its
+   * features are not washed out by the decoder's large early gradients. Default false.
    */
   freezeVision?: boolean;
-}
-
-/** The variables a trainer updates: all of the model's, or the decoder's only with `freezeVision`. */
-export function trainedVariables(model: { namedVariables(): Array<[string, Variable]>; visionVariables(): Array<[string, Variable]> }, freezeVision = false): Array<[string, Variable]> {
-  if (!freezeVision) return model.namedVariables();
-  const vision = new Set(model.visionVariables().map(([name]) => name));
-  return model.namedVariables().filter(([name]) => !vision.has(name));
+  /** Further weights to keep fixed: exact names, or patterns tested against each weight name. */
+  freeze?: ReadonlyArray<string | RegExp>;
 }

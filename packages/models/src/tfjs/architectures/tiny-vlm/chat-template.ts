@@ -1,5 +1,5 @@
-import type { ChatMessage, ImageInput } from '../chat';
-import type { BpeTokenizer } from './bpe-tokenizer';
+import type { ChatMessage, ImageInput } from '../../../chat';
+import type { BpeTokenizer } from '../../tokenizer/bpe-tokenizer';
 
 /** A rendered prompt: token ids with image placeholder spans, and the images in order. */
 export interface RenderedPrompt {
@@ -40,11 +40,4 @@ export function renderChat(messages: readonly ChatMessage[], tokenizer: BpeToken
   }
   ids.push(tokenizer.special('<|assistant|>'));
   return { ids, imageStarts, images };
-}
-
-/** The text of a final assistant message, or undefined. */
-export function completionOf(messages: readonly ChatMessage[]): string | undefined {
-  const last = messages[messages.length - 1];
-  if (last?.role !== 'assistant') return undefined;
-  return typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 }

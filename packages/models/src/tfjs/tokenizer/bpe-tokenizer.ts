@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TextTokenizer } from './text-tokenizer';
 
 /** Special tokens: padding, sequence bounds, chat roles, the image placeholder and the output tags. */
 export const SPECIAL_TOKENS = [
@@ -70,7 +71,7 @@ function words(text: string): string[] {
  * const tokenizer = BpeTokenizer.train(corpusTexts, { vocabSize: 512 });
  * tokenizer.decode(tokenizer.encode('<think>A scratch.</think>')); // '<think>A scratch.</think>'
  */
-export class BpeTokenizer {
+export class BpeTokenizer implements TextTokenizer {
   readonly vocab: ReadonlyMap<string, number>;
   readonly idToToken: readonly string[];
   private readonly ranks: ReadonlyMap<string, number>;

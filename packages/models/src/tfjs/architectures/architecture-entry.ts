@@ -1,0 +1,37 @@
+import type { ImageLoader } from '../image-loader';
+import type { LinearModule, WeightSpec } from '../nn/weights';
+import type { TrainableModel } from '../trainable/trainable-model';
+
+/** Options every architecture's loader takes. */
+export interface LoadModelOptions {
+  /** Prompts decoded together in `generate` (default per architecture). */
+  generationBatchSize?: number;
+  /** Decodes images (TinyVLM; default sharp). */
+  imageLoader?: ImageLoader;
+}
+/** The sizes memory estimates need, read from a config without loading weights. */
+export interface ArchitectureShape {
+  /** Every weight, as the model declares it. */
+  specs: WeightSpec[];
+  /** The linear layers LoRA may adapt by default. */
+  defaultLoraLinears: LinearModule[];
+  layers: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocabSize: number;
+}
+
+/** One architecture the registry opens. */
+export interface ArchitectureEntry {
+  /** Registry name, as `TrainableModel.architecture`. */
+  name: string;
+  /** What it is, for `iad-r1-models inspect`. */
+  description: string;
+  matches(config: Record<string, unknown>): boolean;
+  load(dir: string, options: LoadModelOptions): Promise<TrainableModel>;
+  shape(config: Record<string, unknown>, file: string): ArchitectureShape;
+}
+

@@ -1,0 +1,19 @@
+import type { ArchitectureEntry } from '../architecture-entry';
+import { TINY_VLM_ARCHITECTURE, TinyVLM } from './tiny-vlm';
+import { tinyVlmConfigSchema } from './tiny-vlm-config';
+import { tinyVlmLinearModules, tinyVlmWeightSpecs } from './tiny-vlm-weights';
+
+/** TinyVLM's registry entry. */
+export const tinyVlmArchitecture: ArchitectureEntry = {
+  name: TINY_VLM_ARCHITECTURE,
+  description: 'TinyVLM, the from-scratch toy VLM of the demo (ViT encoder, projector, GPT decoder)',
+  matches: (config) => config.architecture === TINY_VLM_ARCHITECTURE,
+  load: (dir, options) => TinyVLM.load(dir, { ...(options.imageLoader ? { imageLoader: options.imageLoader } : {}), ...(options.generationBatchSize ? { generationBatchSize: options.generationBatchSize } : {}) }),
+  shape: (config) => {
+    const { architecture: _a, ...input } = config;
+    const c = tinyVlmConfigSchema.parse(input);
+    const linears = tinyVlmLinearModules(c).filter((m) => m.module.startsWith('decoder.'));
+    return { specs: tinyVlmWeightSpecs(c, 0), defaultLoraLinears: linears, layers: c.layers, hiddenSize: c.width, intermediateSize: c.mlp, heads: c.heads, kvHeads: c.heads, headDim: c.width / c.heads, vocabSize: c.vocabSize };
+  },
+};
+
