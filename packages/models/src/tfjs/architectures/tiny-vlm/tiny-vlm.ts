@@ -79,7 +79,7 @@ export class TinyVLM implements TrainableModel {
     this.generationBatchSize = options.generationBatchSize ?? 16;
   }
 
-  private static parseConfig(configInput: TinyVlmConfigInput, tokenizer: BpeTokenizer): TinyVlmConfig {
+  private static parseConfig(configInput: Omit<TinyVlmConfigInput, 'vocabSize'> & { vocabSize?: number }, tokenizer: BpeTokenizer): TinyVlmConfig {
     const config = tinyVlmConfigSchema.parse({ ...configInput, vocabSize: configInput.vocabSize ?? tokenizer.size });
     if (config.vocabSize !== tokenizer.size) throw new RangeError(`config.vocabSize ${config.vocabSize} ≠ tokenizer size ${tokenizer.size}`);
     if (config.imageSize % config.patchSize !== 0) throw new RangeError('imageSize must be a multiple of patchSize');
@@ -87,8 +87,8 @@ export class TinyVLM implements TrainableModel {
     return config;
   }
 
-  /** A freshly initialised model (seeded). */
-  static create(configInput: TinyVlmConfigInput, tokenizer: BpeTokenizer, options: TinyVlmOptions & { seed?: number } = {}): TinyVLM {
+  /** A freshly initialised model (seeded); `vocabSize` defaults to the tokenizer's. */
+  static create(configInput: Omit<TinyVlmConfigInput, 'vocabSize'> & { vocabSize?: number }, tokenizer: BpeTokenizer, options: TinyVlmOptions & { seed?: number } = {}): TinyVLM {
     const config = TinyVLM.parseConfig(configInput, tokenizer);
     return new TinyVLM(config, tokenizer, WeightSet.initialise(tinyVlmWeightSpecs(config, options.seed ?? 0)), options, undefined);
   }

@@ -1,0 +1,89 @@
+import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, loadModel, selectBackend } from '@iad-r1/models/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyQwen2Config, tinyTokenizerFiles } from '../../models/test/fixtures/tiny-tokenizer-files';
+import { scGrpoReward } from '@iad-r1/rewards';
+import type { GrpoSample } from '../src/grpo-samples';
+import { type RewardFn, trainGrpo } from '../src/train-grpo';
+
+const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-grpo-qwen2-')), name);
+
+// Text-only prompts (Qwen2 reads no images) with SC-GRPO solutions.
+const samples: GrpoSample[] = [
+  { id: 'a', messages: [{ role: 'user', content: 'Woven fabric, even weave. Any defect?' }], solution: '<answer>No</answer>' },
+  { id: 'b', messages: [{ role: 'user', content: 'Metal plate, a line at the top. Any defect?' }], solution: '<location>top</location><type>scratch</type><answer>Yes</answer>' },
+];
+
+// A random model writes no tags, so the four rewards are all 0 and no group has a spread to learn
+// from; a fifth term, the share of distinct characters, gives every group one.
+const reward: RewardFn = (completion, sample) => {
+  const r = scGrpoReward(completion, sample.solution, { preset: 'paper' });
+  const distinct = new Set(completion).size / Math.max(1, completion.length);
+  return { total: r.total + distinct, components: { ...r.components, distinct } };
+};
+
+async function checkpoint(seed: number): Promise<string> {
+  const dir = temp('base');
+  const model = Qwen2ForCausalLM.create(tinyQwen2Config({ initializer_range: 0.3 }), HfTokenizer.fromFiles(tinyTokenizerFiles()), { seed });
+  await model.save(dir);
+  model.dispose();
+  return dir;
+}
+
+async function greedy(model: TrainableModel): Promise<number[][]> {
+  const results = await model.generate(samples.map((s) => s.messages), { maxNewTokens: 16, temperature: 0 });
+  return results.map((r) => r.completions[0]?.tokenIds ?? []);
+}
+
+beforeAll(async () => {
+  await selectBackend({ prefer: 'wasm', log: () => undefined });
+});
+
+describe('SC-GRPO on a Qwen2 checkpoint', () => {
+  it.each([
+    ['full fine-tuning', undefined, 1],
+    ['LoRA, two updates per batch (π_θold from the sampled log-probabilities)', { rank: 4, alpha: 8 }, 2],
+  ])('runs steps with rewards and KL logged, saves, and reloads to the same generations (%s)', async (_, lora, innerIterations) => {
+    const base = await checkpoint(4);
+    const policy = await loadModel(base);
+    const before = new Map(policy.namedVariables().map(([name, v]) => [name, Array.from(v.dataSync())]));
+    const out = temp('run');
+    const result = await trainGrpo({
+      policy,
+      samples,
+      reward,
+      out,
+      steps: 3,
+      groupSize: 4,
+      promptsPerStep: 2,
+      maxNewTokens: 12,
+      learningRate: 1e-2,
+      innerIterations,
+      ...(lora ? { lora } : {}),
+    });
+    expect(result.steps).toBe(3);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    for (const m of lines) {
+      expect(Object.keys(m.components).sort()).toEqual(['answer', 'consistency', 'distinct', 'location', 'type']);
+      expect(Number.isFinite(m.reward) && Number.isFinite(m.kl) && Number.isFinite(m.loss)).toBe(true);
+      expect(m.completionLength).toBeGreaterThan(0);
+    }
+    // The policy moved away from the reference: the KL of the last step is positive.
+    expect(lines.every((m) => m.rewardStd > 0)).toBe(true);
+    expect(lines.at(-1).kl).toBeGreaterThan(0);
+    const changed = policy.namedVariables().filter(([name, v]) => before.has(name) && Array.from(v.dataSync()).some((x, i) => x !== before.get(name)?.[i]));
+    if (lora) {
+      expect(changed).toEqual([]);
+      expect(readdirSync(result.checkpoint as string).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'trainer.json']);
+    } else expect(changed.length).toBeGreaterThan(10);
+    // The reference policy is the model at the start, kept beside the run.
+    const reference = await loadModel(join(out, 'reference'));
+    for (const [name, values] of before) expect(Array.from(reference.weights.get(name).dataSync()), name).toEqual(values);
+    const reloaded = await loadModel(result.checkpoint as string);
+    expect(await greedy(reloaded)).toEqual(await greedy(policy));
+    for (const m of [policy, reference, reloaded]) m.dispose();
+  });
+});
