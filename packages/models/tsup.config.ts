@@ -2,9 +2,9 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // The core entry holds only interfaces and errors; implementations are subpaths.
-  entry: { index: 'src/index.ts', 'openai/index': 'src/openai/index.ts', 'tfjs/index': 'src/tfjs/index.ts' },
+  entry: { index: 'src/index.ts', 'openai/index': 'src/openai/index.ts', 'tfjs/index': 'src/tfjs/index.ts', cli: 'src/tfjs/cli/models-cli.ts' },
+  dts: { entry: { index: 'src/index.ts', 'openai/index': 'src/openai/index.ts', 'tfjs/index': 'src/tfjs/index.ts' } },
   format: ['esm', 'cjs'],
-  dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -13,7 +13,8 @@ export interface LoadModelOptions {
 export interface ArchitectureShape {
   /** Every weight, as the model declares it. */
   specs: WeightSpec[];
-  /** The linear layers LoRA may adapt by default. */
+  /** Every linear layer, and those LoRA adapts by default. */
+  linears: LinearModule[];
   defaultLoraLinears: LinearModule[];
   layers: number;
   hiddenSize: number;

@@ -67,6 +67,8 @@ export interface TrainableModel extends VisionLanguageModel {
   prepareTrainingBatch(examples: readonly TrainingExample[]): Promise<TrainingBatch>;
   /** Log-probability of each target token, [batch, steps] (differentiable; multiply by `lossMask`). */
   tokenLogProbs(batch: TrainingBatch): Tensor;
+  /** Logits [batch, steps, vocabulary] at every position (for checks against other implementations; training reads `tokenLogProbs`). */
+  logits(batch: TrainingBatch): Tensor;
   /** Every weight with its name: base weights, then LoRA adapters. */
   namedVariables(): Array<[string, Variable]>;
   /** What an optimiser may update: the base weights, or only the adapters once LoRA is applied; none for a frozen clone. */

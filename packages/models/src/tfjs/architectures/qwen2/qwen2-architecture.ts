@@ -11,9 +11,11 @@ export const qwen2Architecture: ArchitectureEntry = {
   load: (dir, options) => Qwen2ForCausalLM.load(dir, options.generationBatchSize ? { generationBatchSize: options.generationBatchSize } : {}),
   shape: (config, file) => {
     const c = qwen2DecoderConfig(config, file);
+    const linears = Array.from({ length: c.layers }, (_, i) => qwen2LayerLinears(c, 'model', i)).flat();
     return {
       specs: qwen2DecoderSpecs(c, 'model', 'lm_head', 0),
-      defaultLoraLinears: Array.from({ length: c.layers }, (_, i) => qwen2LayerLinears(c, 'model', i)).flat(),
+      linears,
+      defaultLoraLinears: linears,
       layers: c.layers,
       hiddenSize: c.hiddenSize,
       intermediateSize: c.intermediateSize,

@@ -12,8 +12,8 @@ export const tinyVlmArchitecture: ArchitectureEntry = {
   shape: (config) => {
     const { architecture: _a, ...input } = config;
     const c = tinyVlmConfigSchema.parse(input);
-    const linears = tinyVlmLinearModules(c).filter((m) => m.module.startsWith('decoder.'));
-    return { specs: tinyVlmWeightSpecs(c, 0), defaultLoraLinears: linears, layers: c.layers, hiddenSize: c.width, intermediateSize: c.mlp, heads: c.heads, kvHeads: c.heads, headDim: c.width / c.heads, vocabSize: c.vocabSize };
+    const linears = tinyVlmLinearModules(c);
+    return { specs: tinyVlmWeightSpecs(c, 0), linears, defaultLoraLinears: linears.filter((m) => m.module.startsWith('decoder.')), layers: c.layers, hiddenSize: c.width, intermediateSize: c.mlp, heads: c.heads, kvHeads: c.heads, headDim: c.width / c.heads, vocabSize: c.vocabSize };
   },
 };
 

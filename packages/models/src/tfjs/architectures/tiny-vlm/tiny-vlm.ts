@@ -255,6 +255,11 @@ export class TinyVLM implements TrainableModel {
     });
   }
 
+  /** Logits [B, T, V] at every position: {@link forward}. */
+  logits(batch: TrainingBatch): Tensor {
+    return this.forward(batch);
+  }
+
   /**
    * Per-position log-probability of the target token, [B, T] (differentiable; multiply by
    * `lossMask` to keep completion tokens). Uses a one-hot product, not gather.
