@@ -22,6 +22,11 @@ export function quickStartSnippet(readme) {
   return match ? match[1] : undefined;
 }
 
+/** Further ```js blocks a README marks to be run, each right after a `<!-- pack-smoke: runs -->` line. */
+export function markedSnippets(readme) {
+  return [...readme.matchAll(/^<!-- pack-smoke: runs -->\n```js\n([\s\S]*?)```/gm)].map((m) => m[1]);
+}
+
 function installedPackages(nodeModules) {
   const names = [];
   for (const entry of readdirSync(nodeModules)) {
@@ -85,6 +90,12 @@ export function packSmoke(packages, { forbidHeavy = true } = {}) {
     writeFileSync(file, snippet);
     const output = sh('node', [file], project);
     checks.push(`${pkg} README quick start runs (${output.trim().split('\n').length} line(s) of output)`);
+    for (const [i, marked] of markedSnippets(readFileSync(join(root, 'packages', name, 'README.md'), 'utf8')).entries()) {
+      const markedFile = join(project, `${name}-snippet-${i + 1}.mjs`);
+      writeFileSync(markedFile, marked);
+      const markedOutput = sh('node', [markedFile], project);
+      checks.push(`${pkg} README snippet ${i + 1} runs (${markedOutput.trim().split('\n').length} line(s) of output)`);
+    }
   }
   return { dir, installed, checks };
 }

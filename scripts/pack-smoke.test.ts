@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error — plain ESM script without types
-import { packSmoke, quickStartSnippet } from './pack-smoke.mjs';
+import { markedSnippets, packSmoke, quickStartSnippet } from './pack-smoke.mjs';
 
 describe('packed tarballs, installed with npm into an empty project', () => {
   it('give working ESM/CJS imports, bins and README quick starts, without tfjs or sharp', () => {
@@ -18,11 +18,16 @@ describe('packed tarballs, installed with npm into an empty project', () => {
     expect(checks).toContain('iad-r1-datasets --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-eval --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-expert-ad --help runs from node_modules/.bin');
+    expect(checks).toContain('iad-r1-models --help runs from node_modules/.bin');
+    expect(checks).toContain('iad-r1-grpo --help runs from node_modules/.bin');
+    // The in-process snippet of the models README: a tiny Qwen2 checkpoint, LoRA, a PEFT adapter.
+    expect(checks.some((c) => c.startsWith('@iad-r1/models README snippet 1 runs'))).toBe(true);
     for (const name of ['datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad']) expect(checks.some((c) => c.startsWith(`@iad-r1/${name} README quick start runs`))).toBe(true);
   });
 
-  it('finds the quick-start block only under its heading', () => {
+  it('finds the quick-start block only under its heading, and marked blocks only after their mark', () => {
     expect(quickStartSnippet('# x\n```js\nnope\n```\n## Quick start\n\ntext\n```js\nyes()\n```\n')).toBe('yes()\n');
     expect(quickStartSnippet('# x\n```js\nnope\n```\n')).toBeUndefined();
+    expect(markedSnippets('```js\nnope\n```\n<!-- pack-smoke: runs -->\n```js\nyes()\n```\n\n<!-- pack-smoke: runs -->\n```sh\nno\n```\n')).toEqual(['yes()\n']);
   });
 });

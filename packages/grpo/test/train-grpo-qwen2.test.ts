@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, loadModel, selectBackend } from '@iad-r1/models/tfjs';
+import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, byteLevelTokenizerFiles, loadModel, selectBackend } from '@iad-r1/models/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyQwen2Config, tinyTokenizerFiles } from '../../models/test/fixtures/tiny-tokenizer-files';
+import { QWEN2_CHAT_TEMPLATE, tinyQwen2Config } from '../../models/test/fixtures/tiny-qwen2-config';
 import { scGrpoReward } from '@iad-r1/rewards';
 import type { GrpoSample } from '../src/grpo-samples';
 import { type RewardFn, trainGrpo } from '../src/train-grpo';
@@ -26,7 +26,7 @@ const reward: RewardFn = (completion, sample) => {
 
 async function checkpoint(seed: number): Promise<string> {
   const dir = temp('base');
-  const model = Qwen2ForCausalLM.create(tinyQwen2Config({ initializer_range: 0.3 }), HfTokenizer.fromFiles(tinyTokenizerFiles()), { seed });
+  const model = Qwen2ForCausalLM.create(tinyQwen2Config({ initializer_range: 0.3 }), HfTokenizer.fromFiles(byteLevelTokenizerFiles({ chatTemplate: QWEN2_CHAT_TEMPLATE })), { seed });
   await model.save(dir);
   model.dispose();
   return dir;

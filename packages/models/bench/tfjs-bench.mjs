@@ -1,9 +1,14 @@
 // pnpm --filter @iad-r1/models bench
-// Training tokens/s of the decoder-only step {layers 2, width 128, heads 4, mlp 512, vocab 256,
-// seqLen 96, batch 8} (forward + backward + AdamW), and KV-cached decode tokens/s at prefix
-// lengths 50 and 400, on every backend that loads here. One JSON line per measurement.
+// On every backend that loads here, one JSON line per measurement:
+// - train-step: tokens/s of a training step (forward + backward + AdamW), for TinyVLM's decoder
+//   {layers 2, width 128, heads 4, mlp 512, vocab 256} and for a Qwen2 decoder of the same size
+//   {layers 2, hidden 128, 4 heads / 2 key-value heads, intermediate 512, byte-level vocabulary
+//   263}, 8 sequences of 96 tokens; Qwen2's line also has the memory the step holds after its
+//   forward pass (tf.memory(): weights, optimiser state, activations kept for the backward pass)
+//   beside the package's own float32 estimate of it.
+// - decode: KV-cached decode tokens/s at prefix lengths 50 and 400, for both.
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, BpeTokenizer, TinyVLM } from '../dist/tfjs/index.js';
+import { AdamW, BpeTokenizer, HfTokenizer, Qwen2ForCausalLM, TinyVLM, byteLevelTokenizerFiles, estimateMemory, qwen2Architecture, sftLoss } from '../dist/tfjs/index.js';
 
 const backends = [];
 for (const [name, pkg] of [['node-gpu', '@tensorflow/tfjs-node-gpu'], ['node', '@tensorflow/tfjs-node'], ['wasm', '@tensorflow/tfjs-backend-wasm'], ['cpu', null]]) {
@@ -20,40 +25,57 @@ const syllables = ['ka', 'to', 'ri', 'me', 'su', 'na', 'lo', 'pe', 'di', 'gu', '
 let seed = 7;
 const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 8);
 const words = Array.from({ length: 6000 }, () => Array.from({ length: 1 + (next() % 4) }, () => syllables[next() % syllables.length]).join(''));
-let tokenizer = BpeTokenizer.train([words.join(' ')], { vocabSize: 256 });
-if (tokenizer.size !== 256) throw new Error(`tokenizer has ${tokenizer.size} entries`);
-const config = { imageSize: 8, patchSize: 8, visionWidth: 8, visionLayers: 0, visionHeads: 1, width: 128, layers: 2, heads: 4, mlp: 512, vocabSize: 256, maxSequence: 512 };
+const bpe = BpeTokenizer.train([words.join(' ')], { vocabSize: 256 });
+if (bpe.size !== 256) throw new Error(`tokenizer has ${bpe.size} entries`);
+const tinyConfig = { imageSize: 8, patchSize: 8, visionWidth: 8, visionLayers: 0, visionHeads: 1, width: 128, layers: 2, heads: 4, mlp: 512, vocabSize: 256, maxSequence: 512 };
+const qwen2Config = { vocab_size: 263, hidden_size: 128, intermediate_size: 512, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 1024, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: true, eos_token_id: 262 };
+const byteLevel = HfTokenizer.fromFiles(byteLevelTokenizerFiles());
+const [steps, batchSize] = [96, 8];
 
-function textBatch(model, steps, batch) {
-  // Decoder-only: token ids straight in, every position trained.
-  const ids = new Int32Array(batch * steps).map((_, i) => (i * 31) % 200 + 16);
-  const targets = new Int32Array(batch * steps).map((_, i) => (i * 17) % 200 + 16);
-  return { batch, steps, ids, targets, lossMask: new Float32Array(batch * steps).fill(1), valid: new Float32Array(batch * steps).fill(1), imagesPerRow: 0, images: new Float32Array(0), placement: new Float32Array(0) };
+/** A batch of token ids straight in, every position trained; TinyVLM also needs its (empty) image fields. */
+function textBatch(vocab) {
+  const ids = new Int32Array(batchSize * steps).map((_, i) => ((i * 31) % (vocab - 16)) + 8);
+  const targets = new Int32Array(batchSize * steps).map((_, i) => ((i * 17) % (vocab - 16)) + 8);
+  return { batch: batchSize, steps, ids, targets, lossMask: new Float32Array(batchSize * steps).fill(1), valid: new Float32Array(batchSize * steps).fill(1), imagesPerRow: 0, images: new Float32Array(0), placement: new Float32Array(0) };
 }
 
-for (const name of backends) {
-  await tf.setBackend(name === 'node' || name === 'node-gpu' ? 'tensorflow' : name);
-  await tf.ready();
-  const model = TinyVLM.create(config, tokenizer, { seed: 0 });
-  const optimizer = new AdamW(model.namedVariables(), { weightDecay: 0.1 });
-  const batch = textBatch(model, 96, 8);
+async function trainStepBench(name, backend, model) {
+  const trained = model.trainableVariables();
+  const variables = trained.map(([, v]) => v);
+  const optimizer = new AdamW(trained, { weightDecay: 0.1 });
+  const batch = textBatch(model.architecture === 'qwen2' ? qwen2Config.vocab_size : tinyConfig.vocabSize);
+  let heldAfterForward = 0;
   const trainStep = () => {
-    const { value, grads } = tf.variableGrads(() => model.sftLoss(batch), model.trainableVariables);
-    const ordered = model.trainableVariables.map((v) => grads[v.name] ?? tf.zerosLike(v));
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = sftLoss(model, batch);
+      heldAfterForward = tf.memory().numBytes;
+      return loss;
+    }, variables);
+    const ordered = variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
     optimizer.step(ordered, 1e-3);
     value.dataSync();
     tf.dispose([value, ...ordered]);
   };
   for (let i = 0; i < 2; i++) trainStep();
-  const steps = name === 'cpu' ? 4 : 10;
-  let start = performance.now();
-  for (let i = 0; i < steps; i++) trainStep();
-  let seconds = (performance.now() - start) / 1000;
-  console.log(JSON.stringify({ bench: 'train-step', backend: name, tokensPerSecond: +((steps * 8 * 96) / seconds).toFixed(1), msPerStep: +((seconds / steps) * 1000).toFixed(1) }));
+  const count = backend === 'cpu' ? 4 : 10;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) trainStep();
+  const seconds = (performance.now() - start) / 1000;
+  const line = { bench: 'train-step', model: name, backend, tokensPerSecond: +((count * batchSize * steps) / seconds).toFixed(1), msPerStep: +((seconds / count) * 1000).toFixed(1) };
+  if (model.architecture === 'qwen2') {
+    const estimate = estimateMemory(qwen2Architecture.shape(qwen2Config, 'bench'), { sequenceLength: steps, batch: batchSize, completionLength: steps });
+    // Weights, AdamW's two moments and the activations; the gradients do not exist yet.
+    const expected = 3 * estimate.weights + estimate.activations;
+    Object.assign(line, { bytesAfterForward: heldAfterForward, estimatedBytes: expected, measuredOverEstimate: +(heldAfterForward / expected).toFixed(2) });
+  }
+  console.log(JSON.stringify(line));
+  optimizer.dispose();
+}
 
+async function decodeBench(name, backend, model, tokenizer) {
   for (const prefix of [50, 400]) {
     const text = words.slice(0, prefix).join(' ');
-    let ids = tokenizer.encode(text).slice(0, prefix - 3);
+    const ids = tokenizer.encode(text).slice(0, prefix - 12);
     const prompt = [{ role: 'user', content: tokenizer.decode(ids) }];
     // Decode speed without the prefill: time N new tokens minus time 1 new token (greedy; the
     // prompt is the same, so both pay the same prefill).
@@ -66,8 +88,19 @@ for (const name of backends) {
     const one = await timeFor(1);
     const many = await timeFor(64);
     const perToken = (many.seconds - one.seconds) / Math.max(1, many.produced - 1);
-    console.log(JSON.stringify({ bench: 'decode', backend: name, prefix, tokensPerSecond: +(1 / perToken).toFixed(1), newTokens: many.produced, prefillSeconds: +one.seconds.toFixed(3) }));
+    console.log(JSON.stringify({ bench: 'decode', model: name, backend, prefix, tokensPerSecond: +(1 / perToken).toFixed(1), newTokens: many.produced, prefillSeconds: +one.seconds.toFixed(3) }));
   }
-  optimizer.dispose();
-  model.dispose();
+}
+
+for (const backend of backends) {
+  await tf.setBackend(backend === 'node' || backend === 'node-gpu' ? 'tensorflow' : backend);
+  await tf.ready();
+  const tiny = TinyVLM.create(tinyConfig, bpe, { seed: 0 });
+  await trainStepBench('tiny-vlm', backend, tiny);
+  await decodeBench('tiny-vlm', backend, tiny, bpe);
+  tiny.dispose();
+  const qwen2 = Qwen2ForCausalLM.create(qwen2Config, byteLevel, { seed: 0 });
+  await trainStepBench('qwen2', backend, qwen2);
+  await decodeBench('qwen2', backend, qwen2, byteLevel);
+  qwen2.dispose();
 }

@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, loadModel, selectBackend } from '@iad-r1/models/tfjs';
+import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, byteLevelTokenizerFiles, loadModel, selectBackend } from '@iad-r1/models/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyQwen2Config, tinyTokenizerFiles } from '../../models/test/fixtures/tiny-tokenizer-files';
+import { QWEN2_CHAT_TEMPLATE, tinyQwen2Config } from '../../models/test/fixtures/tiny-qwen2-config';
 import { trainSft } from '../src/train-sft';
 
 const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-sft-qwen2-')), name);
@@ -21,7 +21,7 @@ const examples = [
  */
 async function checkpoint(seed: number): Promise<string> {
   const dir = temp('base');
-  const model = Qwen2ForCausalLM.create(tinyQwen2Config({ hidden_size: 48, num_attention_heads: 6, num_key_value_heads: 2, intermediate_size: 64, initializer_range: 0.3 }), HfTokenizer.fromFiles(tinyTokenizerFiles()), { seed });
+  const model = Qwen2ForCausalLM.create(tinyQwen2Config({ hidden_size: 48, num_attention_heads: 6, num_key_value_heads: 2, intermediate_size: 64, initializer_range: 0.3 }), HfTokenizer.fromFiles(byteLevelTokenizerFiles({ chatTemplate: QWEN2_CHAT_TEMPLATE })), { seed });
   await model.save(dir);
   model.dispose();
   return dir;

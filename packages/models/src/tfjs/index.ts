@@ -35,6 +35,7 @@ export { mulberry32 } from './generation/seeded-random';
 export type { TextTokenizer } from './tokenizer/text-tokenizer';
 export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './tokenizer/bpe-tokenizer';
 export { CHAT_TEMPLATE_SOURCES, type ChatTemplateSource, HfTokenizer, type HfTokenizerFiles, type TemplateMessage } from './tokenizer/hf-tokenizer';
+export { type ByteLevelTokenizerOptions, CHATML_TEMPLATE, byteLevelTokenizerFiles } from './tokenizer/byte-level-tokenizer';
 
 // Checkpoint I/O.
 export { CheckpointError } from './checkpoint/checkpoint-error';
@@ -60,3 +61,8 @@ export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnoma
 
 // Shared CLI options of the trainers.
 export { addTrainedWeightsOptions, loraSettingsFromOptions } from './cli/training-cli-options';
+
+// Memory estimates and the registry entries' shapes.
+export { type MemoryEstimate, type MemoryEstimateOptions, estimateMemory, formatBytes } from './memory-estimate';
+export { qwen2Architecture } from './architectures/qwen2/qwen2-architecture';
+export { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architecture';
