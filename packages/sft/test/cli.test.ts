@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,24 @@ describe('iad-r1-sft train', () => {
     expect(second.stderr).toMatch(/resuming from .*step-000002 at step 2/);
     const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
     expect(steps).toEqual([1, 2, 3]);
+  });
+
+  it('starts from a saved model with --init, trains LoRA adapters with --lora-rank, and exports them merged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-sft-cli-'));
+    await generateSyntheticSet({ out: join(dir, 'syn'), seed: 2, size: 32, perCategory: 1 });
+    const data = join(dir, 'syn', 'expert-ad.jsonl');
+    const base = await run('node', [cli, 'train', '--data', data, '--out', join(dir, 'base'), '--max-steps', '1', '--batch-size', '4', '--vocab-size', '200', '--backend', 'wasm']);
+    const init = JSON.parse(base.stdout).checkpoint as string;
+    const lora = await run('node', [cli, 'train', '--data', data, '--init', init, '--out', join(dir, 'lora'), '--max-steps', '2', '--batch-size', '4', '--lora-rank', '2', '--lora-targets', 'qkv,proj', '--export', join(dir, 'exported'), '--merge-lora', '--backend', 'wasm']);
+    expect(JSON.parse(lora.stdout)).toMatchObject({ steps: 2, exported: join(dir, 'exported') });
+    // The checkpoint holds the TinyVLM and its adapters; the export, merged, has no adapter files.
+    const checkpoint = JSON.parse(lora.stdout).checkpoint as string;
+    expect(readdirSync(checkpoint)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'model.safetensors']));
+    expect(JSON.parse(readFileSync(join(checkpoint, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 2, target_modules: ['qkv', 'proj'] });
+    expect(readdirSync(join(dir, 'exported')).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+    const bad = await run('node', [cli, 'train', '--data', data, '--init', init, '--out', join(dir, 'bad'), '--max-steps', '1', '--lora-rank', '2', '--lora-targets', 'c_attn']).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(1);
+    expect((bad as { stderr: string }).stderr).toMatch(/no linear layer matches LoRA target modules \["c_attn"\]; the model's linear layers end in: patch, qkv, proj, fc, out, fc1, fc2/);
   });
 
   it('names the file, record and field of bad input', async () => {
