@@ -5,32 +5,21 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { expertAdRecordSchema, parseRecords, scGrpoRecordSchema } from '@iad-r1/cot-schema';
 import {
-  CheckpointError,
-  ConfigFieldError,
-  LoraTargetError,
-  NonFiniteLossError,
-  NothingToTrainError,
-  UnsupportedArchitectureError,
   addTrainedWeightsOptions,
+  isUserFacingError,
   loadModel,
   loraSettingsFromOptions,
+  numberArgument,
   selectBackend,
+  wholeNumberArgument,
 } from '@iad-r1/models/tfjs';
 import { scGrpoReward } from '@iad-r1/rewards';
 import { LOSS_AGGREGATIONS } from './grpo-objective';
 import { samplesFromExpertAd, samplesFromScGrpo } from './grpo-samples';
 import { type RewardFn, trainGrpo } from './train-grpo';
 
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
-const whole = (min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-  return n;
-};
+const number = numberArgument;
+const whole = wholeNumberArgument;
 
 const program = new Command().name('iad-r1-grpo').description('SC-GRPO: group relative policy optimisation of an in-process VLM with the four structured-control rewards (TensorFlow.js).').showHelpAfterError();
 
@@ -116,15 +105,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
 });
 
 program.parseAsync().catch((error: unknown) => {
-  const known =
-    error instanceof NonFiniteLossError ||
-    error instanceof InvalidArgumentError ||
-    error instanceof NothingToTrainError ||
-    error instanceof LoraTargetError ||
-    CheckpointError.isInstance(error) ||
-    ConfigFieldError.isInstance(error) ||
-    UnsupportedArchitectureError.isInstance(error) ||
-    (error as Error).name === 'RecordValidationError';
+  const known = isUserFacingError(error);
   process.stderr.write(`iad-r1-grpo: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(known ? 1 : 2);
 });

@@ -6,34 +6,23 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
 import {
   BpeTokenizer,
-  CheckpointError,
-  ConfigFieldError,
-  LoraTargetError,
-  NonFiniteLossError,
-  NothingToTrainError,
   TinyVLM,
   type TinyVlmConfigInput,
   type TrainableModel,
-  UnsupportedArchitectureError,
   addTrainedWeightsOptions,
+  isUserFacingError,
   checkpointToResume,
   loadModel,
   loraSettingsFromOptions,
+  numberArgument,
   selectBackend,
+  wholeNumberArgument,
 } from '@iad-r1/models/tfjs';
 import { answerStrata, examplesFromExpertAd, examplesFromPaSft, imageCountGroups } from './sft-examples';
 import { trainSft } from './train-sft';
 
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
-const whole = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
-  return n;
-};
+const number = numberArgument;
+const whole = wholeNumberArgument(0);
 
 const program = new Command().name('iad-r1-sft').description('PA-SFT: fine-tune an in-process VLM (a Hugging Face checkpoint or a TinyVLM) on chain-of-thought anomaly answers (TensorFlow.js).').showHelpAfterError();
 
@@ -122,15 +111,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const known =
-    error instanceof NonFiniteLossError ||
-    error instanceof InvalidArgumentError ||
-    error instanceof NothingToTrainError ||
-    error instanceof LoraTargetError ||
-    CheckpointError.isInstance(error) ||
-    ConfigFieldError.isInstance(error) ||
-    UnsupportedArchitectureError.isInstance(error) ||
-    (error as Error).name === 'RecordValidationError';
+  const known = isUserFacingError(error);
   process.stderr.write(`iad-r1-sft: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(known ? 1 : 2);
 });

@@ -1,28 +1,18 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { architectureOf, loadModel } from '../model-registry';
-import { CheckpointError } from '../checkpoint/checkpoint-error';
+import { Command, Option } from 'commander';
 import { CheckpointWeights } from '../checkpoint/checkpoint-weights';
-import { ConfigFieldError } from '../architectures/config-field-error';
-import { UnsupportedArchitectureError } from '../model-registry';
+import { architectureOf, loadModel } from '../model-registry';
 import { ADAPTER_CONFIG_FILE, readAdapterConfig } from '../lora/adapter-files';
 import { estimateMemory, formatBytes } from '../memory-estimate';
 import { selectBackend } from '../select-backend';
 import { tf } from '../tf';
 import { RequestFileError, readRequestFile } from './request-file';
+import { isUserFacingError, numberArgument, wholeNumberArgument } from './training-cli-options';
 
-const whole = (min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-  return n;
-};
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
+const whole = wholeNumberArgument;
+const number = numberArgument;
 const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']);
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -145,13 +135,7 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const known =
-    error instanceof InvalidArgumentError ||
-    error instanceof RequestFileError ||
-    CheckpointError.isInstance(error) ||
-    ConfigFieldError.isInstance(error) ||
-    UnsupportedArchitectureError.isInstance(error) ||
-    error instanceof RangeError;
+  const known = isUserFacingError(error) || error instanceof RequestFileError || error instanceof RangeError;
   process.stderr.write(`iad-r1-models: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(known ? 1 : 2);
 });

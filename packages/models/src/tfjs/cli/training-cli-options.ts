@@ -1,11 +1,47 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigFieldError } from '../architectures/config-field-error';
+import { CheckpointError } from '../checkpoint/checkpoint-error';
+import { LoraTargetError } from '../lora/apply-lora';
 import type { LoraSettingsInput } from '../lora/lora-settings';
+import { UnsupportedArchitectureError } from '../model-registry';
+import { NothingToTrainError } from '../trainable/trainable-variables';
+import { NonFiniteLossError } from '../training/non-finite-loss-error';
 
-const positiveInteger = (value: string): number => {
+/** A commander argument parser for a finite number. */
+export function numberArgument(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
   return n;
-};
+}
+
+/** A commander argument parser for a whole number ≥ `min`. */
+export function wholeNumberArgument(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
+    return n;
+  };
+}
+
+/**
+ * True for the errors a trainer CLI reports as one line (bad arguments, records, checkpoints,
+ * configs, LoRA targets, a non-finite loss): its message says what to fix; anything else is a bug
+ * and gets its stack.
+ */
+export function isUserFacingError(error: unknown): boolean {
+  return (
+    error instanceof InvalidArgumentError ||
+    error instanceof NonFiniteLossError ||
+    error instanceof NothingToTrainError ||
+    error instanceof LoraTargetError ||
+    CheckpointError.isInstance(error) ||
+    ConfigFieldError.isInstance(error) ||
+    UnsupportedArchitectureError.isInstance(error) ||
+    (error as Error | undefined)?.name === 'RecordValidationError'
+  );
+}
+
+const positiveInteger = wholeNumberArgument(1);
 const share = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('must be a number in [0, 1)');
@@ -37,7 +73,7 @@ export function addTrainedWeightsOptions(command: Command): Command {
     .addOption(new Option('--lora-alpha <a>', 'LoRA scale α (updates × α/r); default: the rank').argParser(positive))
     .addOption(new Option('--lora-dropout <p>', 'dropout on the adapters\' input').argParser(share).default(0))
     .option('--lora-targets <modules>', "linear layers to adapt: comma-separated names (PEFT's target_modules: q_proj,v_proj) or /regex/ over whole module names; default: the model's language-model linear layers")
-    .addOption(new Option('--lora-seed <n>', 'seed of the adapters\' initialisation').argParser(Number).default(0))
+    .addOption(new Option('--lora-seed <n>', 'seed of the adapters\' initialisation').argParser(wholeNumberArgument(0)).default(0))
     .option('--freeze-vision', 'keep the vision tower and projector fixed')
     .addOption(new Option('--freeze <regex>', 'keep the weights whose names match fixed (repeatable)').argParser(pattern));
 }

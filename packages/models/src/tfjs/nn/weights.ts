@@ -101,15 +101,7 @@ export class WeightSet {
 
   /** Every weight freshly initialised from its spec (seeded). */
   static initialise(specs: readonly WeightSpec[]): WeightSet {
-    WeightSet.checkUnique(specs);
-    const prefix = `w${++weightSets}/`;
-    const variables = new Map<string, Variable>();
-    for (const spec of specs) {
-      const initial = initialTensor(spec);
-      variables.set(spec.name, tf.variable(initial, true, prefix + spec.name));
-      initial.dispose();
-    }
-    return new WeightSet(specs, prefix, variables);
+    return WeightSet.fromTensors(specs, initialTensor);
   }
 
   /** Every weight from `tensorOf(spec)` (a tensor in the spec's shape, which this set takes over). */
