@@ -98,10 +98,9 @@ export interface GrpoResult {
 
 /**
  * The sampling policy's log-probabilities [S, T] laid out like the batch's loss mask: each
- * completion's per-token values, then its end token's. Falls back to zeros where a model
- * reported none (a model without log-probabilities cannot be trained with μ > 1).
+ * completion's per-token values, then its end token's.
  */
-function sampledLogProbs(batch: TrainingBatch, completions: readonly Completion[]): tf.Tensor {
+export function sampledLogProbs(batch: TrainingBatch, completions: readonly Completion[]): tf.Tensor {
   const values = new Float32Array(batch.batch * batch.steps);
   completions.forEach((c, row) => {
     const perToken = [...(c.logProbs ?? []), ...(c.endOfSequence ? [c.endOfSequence.logProb] : [])];
@@ -238,8 +237,9 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
       const advantageTensor = tf.tensor1d(advantages);
       const refLogProbs = tf.tidy(() => reference.tokenLogProbs(batch));
       // π_θold: with one update per batch it is the policy itself (detached in the objective);
-      // with more, the log-probabilities recorded while sampling — no second forward pass.
-      const oldLogProbs = mu > 1 ? sampledLogProbs(batch, completions) : undefined;
+      // with more, the log-probabilities recorded while sampling — no second forward pass — or,
+      // from a model that reports none, a forward pass before the first update.
+      const oldLogProbs = mu === 1 ? undefined : completions.every((c) => c.logProbs) ? sampledLogProbs(batch, completions) : tf.tidy(() => policy.tokenLogProbs(batch));
       let lossValue = 0;
       let klValue = 0;
       let clipValue = 0;

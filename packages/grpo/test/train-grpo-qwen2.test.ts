@@ -1,12 +1,12 @@
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, byteLevelTokenizerFiles, loadModel, selectBackend } from '@iad-r1/models/tfjs';
+import { HfTokenizer, Qwen2ForCausalLM, type TrainableModel, byteLevelTokenizerFiles, loadModel, selectBackend, tf } from '@iad-r1/models/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QWEN2_CHAT_TEMPLATE, tinyQwen2Config } from '../../models/test/fixtures/tiny-qwen2-config';
 import { scGrpoReward } from '@iad-r1/rewards';
 import type { GrpoSample } from '../src/grpo-samples';
-import { type RewardFn, trainGrpo } from '../src/train-grpo';
+import { type RewardFn, sampledLogProbs, trainGrpo } from '../src/train-grpo';
 
 const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-grpo-qwen2-')), name);
 
@@ -42,6 +42,26 @@ beforeAll(async () => {
 });
 
 describe('SC-GRPO on a Qwen2 checkpoint', () => {
+  it('lays the log-probabilities recorded while sampling out where the batch trains them, equal to a forward pass', async () => {
+    const policy = await loadModel(await checkpoint(6));
+    // Bias the head so some completions end at <|im_end|> within the budget.
+    const head = policy.weights.get('lm_head.weight');
+    tf.tidy(() => head.assign(tf.add(head, tf.mul(tf.oneHot([262], 264).reshape([1, -1]), 4))));
+    const results = await policy.generate(samples.map((s) => s.messages), { n: 4, temperature: 1, maxNewTokens: 10, seed: 3 });
+    const completions = results.flatMap((r) => r.completions);
+    expect(completions.some((c) => c.endOfSequence) && completions.some((c) => !c.endOfSequence)).toBe(true);
+    const batch = await policy.prepareTrainingBatch(
+      completions.map((c, i) => ({ messages: (samples[Math.floor(i / 4)] as GrpoSample).messages, completionIds: [...(c.tokenIds ?? []), ...(c.endOfSequence ? [c.endOfSequence.tokenId] : [])], appendEos: false })),
+    );
+    const sampled = tf.tidy(() => Array.from(sampledLogProbs(batch, completions).dataSync()));
+    const forward = tf.tidy(() => Array.from(policy.tokenLogProbs(batch).dataSync()));
+    batch.lossMask.forEach((m, i) => {
+      if (m === 1) expect(Math.abs((sampled[i] as number) - (forward[i] as number)), `position ${i}`).toBeLessThan(1e-4);
+      else expect(sampled[i]).toBe(0);
+    });
+    policy.dispose();
+  });
+
   it.each([
     ['full fine-tuning', undefined, 1],
     ['LoRA, two updates per batch (π_θold from the sampled log-probabilities)', { rank: 4, alpha: 8 }, 2],
