@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf';
 import { restoreAdapter } from '../lora/adapter-files';
+import { loraUpdate } from '../lora/apply-lora';
 import { WeightSet, type WeightSpec } from '../nn/weights';
 import { CheckpointError } from './checkpoint-error';
 import { type CheckpointTensor, CheckpointWeights, SINGLE_WEIGHTS_FILE, WEIGHTS_INDEX_FILE, assignShards, fileShape, tensorBytes, writeCheckpointTensors } from './checkpoint-weights';
@@ -57,7 +58,7 @@ export async function writeWeights(dir: string, weights: WeightSet, layout: Weig
         let t: tf.Tensor = weights.get(spec.name);
         const module = spec.name.endsWith('.weight') ? spec.name.slice(0, -'.weight'.length) : undefined;
         const adapter = options.merged && module !== undefined ? weights.lora.get(module) : undefined;
-        if (adapter) t = tf.add(t, tf.mul(tf.matMul(adapter.a, adapter.b), adapter.scale));
+        if (adapter) t = tf.add(t, loraUpdate(adapter));
         return spec.transposedInFile ? tf.transpose(t) : tf.clone(t);
       });
       try {

@@ -1,3 +1,4 @@
+import type { LoraModule } from '../nn/weights';
 import { tf } from '../tf';
 import type { TrainableModel } from '../trainable/trainable-model';
 import { type LoraSettings, type LoraSettingsInput, isLoraTarget, loraScale, loraSettingsSchema } from './lora-settings';
@@ -46,6 +47,11 @@ export function applyLora(model: TrainableModel, input: LoraSettingsInput): stri
   return chosen.map((m) => m.module);
 }
 
+/** What an adapter adds to its layer's weight [in, out]: scale · A · B. */
+export function loraUpdate(adapter: LoraModule): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.matMul(adapter.a, adapter.b), adapter.scale));
+}
+
 /**
  * Folds every adapter into its layer's weight (W ← W + scale·A·B) and removes the adapters: the
  * model then computes the same outputs with plain weights, and trains them all again.
@@ -53,7 +59,7 @@ export function applyLora(model: TrainableModel, input: LoraSettingsInput): stri
 export function mergeLora(model: TrainableModel): void {
   for (const [module, adapter] of model.weights.lora) {
     const weight = model.weights.get(`${module}.weight`);
-    tf.tidy(() => weight.assign(tf.add(weight, tf.mul(tf.matMul(adapter.a, adapter.b), adapter.scale))));
+    tf.tidy(() => weight.assign(tf.add(weight, loraUpdate(adapter))));
     tf.dispose([adapter.a, adapter.b]);
   }
   model.weights.lora.clear();
