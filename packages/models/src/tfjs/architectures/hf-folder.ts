@@ -31,8 +31,9 @@ export async function readGenerationConfig(dir: string): Promise<Record<string, 
   return existsSync(join(dir, 'generation_config.json')) ? readJsonFile(dir, 'generation_config.json') : undefined;
 }
 
-// Written by the model itself on save; everything else in a source folder is copied as it is.
-const WRITTEN = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.json', 'chat_template.jinja', WEIGHTS_INDEX_FILE, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]);
+// Written by the model itself on save, or by a trainer beside it in a checkpoint (trainer.json,
+// GRPO's reference.json); everything else in a source folder is copied as it is.
+const WRITTEN = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.json', 'chat_template.jinja', WEIGHTS_INDEX_FILE, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, 'trainer.json', 'reference.json']);
 const isWeightsFile = (name: string) => /\.(safetensors|bin|pt|pth|gguf|tmp)$/.test(name);
 
 /** Copies the files of a source checkpoint a model does not write itself (generation config, processor config, vocab, README…). */

@@ -416,9 +416,3 @@ export class TinyVLM implements TrainableModel {
     this.weights.dispose();
   }
 }
-
-/** True when a folder was written by TinyVLM's `save` (its config names the architecture). */
-export function isTinyVlmConfig(config: Record<string, unknown>): boolean {
-  return config.architecture === TINY_VLM_ARCHITECTURE;
-}
-
