@@ -3,21 +3,48 @@ import type { ImageInput } from '../chat';
 /** Decodes an image to size × size RGB floats in [0, 1], row-major HWC. */
 export type ImageLoader = (image: ImageInput, size: number) => Promise<Float32Array>;
 
+/** Decoded RGB pixels, row-major HWC, 0–255. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+// sharp is an optional peer: loaded only when a path or encoded image must be decoded.
+async function sharpOf(image: ImageInput): Promise<import('sharp').Sharp> {
+  let sharp: (input: Buffer | string) => import('sharp').Sharp;
+  try {
+    sharp = (await import('sharp')).default as unknown as typeof sharp;
+  } catch {
+    throw new Error('decoding images needs sharp (an optional peer dependency): npm install sharp, or pass `imageLoader` to the model');
+  }
+  const input = typeof image === 'string' ? (image.startsWith('data:') ? Buffer.from(image.split(',')[1] ?? '', 'base64') : image) : Buffer.from(image.data);
+  // As PIL's Image.open: no EXIF rotation.
+  return sharp(input).removeAlpha().toColourspace('srgb');
+}
+
 /**
  * The default loader: sharp (an optional peer dependency) resizes with stretch to size × size.
  * Pass your own `ImageLoader` to avoid sharp or to add augmentation.
  */
 export const sharpImageLoader: ImageLoader = async (image, size) => {
-  // sharp is an optional peer: loaded only when a path or encoded image must be decoded.
-  let sharp: (input: Buffer | string) => import('sharp').Sharp;
-  try {
-    sharp = (await import('sharp')).default as unknown as typeof sharp;
-  } catch {
-    throw new Error('TinyVLM needs an image decoder: install sharp, or pass `imageLoader` to the model');
-  }
-  const input = typeof image === 'string' ? (image.startsWith('data:') ? Buffer.from(image.split(',')[1] ?? '', 'base64') : image) : Buffer.from(image.data);
-  const { data } = await sharp(input).removeAlpha().toColourspace('srgb').resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await (await sharpOf(image)).resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
   const out = new Float32Array(size * size * 3);
   for (let i = 0; i < out.length; i++) out[i] = (data[i] as number) / 255;
   return out;
 };
+
+/** An image's RGB pixels (sharp), at its own size or resized with the cubic kernel to `size`. */
+export async function decodeRgb(image: ImageInput, size?: { width: number; height: number }): Promise<RgbImage> {
+  let pipeline = await sharpOf(image);
+  if (size) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' });
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** An image's width and height from its header. */
+export async function imageSize(image: ImageInput): Promise<{ width: number; height: number }> {
+  const meta = await (await sharpOf(image)).metadata();
+  if (!meta.width || !meta.height) throw new Error(`${typeof image === 'string' && !image.startsWith('data:') ? image : 'image'}: no width or height in its header`);
+  return { width: meta.width, height: meta.height };
+}

@@ -9,7 +9,7 @@ export { type FreezeOptions, NothingToTrainError, trainedVariables } from './tra
 export { completionIdsOf, completionOf, rightPaddedBatch } from './trainable/teacher-forcing';
 
 // The registry and the architectures.
-export { ARCHITECTURES, UnsupportedArchitectureError, architectureOf, loadModel } from './model-registry';
+export { ARCHITECTURES, ModelTooLargeError, UnsupportedArchitectureError, architectureOf, loadModel } from './model-registry';
 export type { ArchitectureEntry, ArchitectureShape, LoadModelOptions } from './architectures/architecture-entry';
 export { ConfigFieldError } from './architectures/config-field-error';
 export { TINY_VLM_ARCHITECTURE, TinyVLM, type TinyVlmBatch, type TinyVlmOptions } from './architectures/tiny-vlm/tiny-vlm';
@@ -17,6 +17,11 @@ export { type TinyVlmConfig, type TinyVlmConfigInput, imageTokensPerImage, patch
 export { type RenderedPrompt, renderChat } from './architectures/tiny-vlm/chat-template';
 export { Qwen2ForCausalLM, type Qwen2LoadOptions } from './architectures/qwen2/qwen2-for-causal-lm';
 export { type Qwen2DecoderConfig, qwen2ConfigSchema, qwen2DecoderConfig } from './architectures/qwen2/qwen2-config';
+export { Qwen2VLForConditionalGeneration, type Qwen2VlBatch, type Qwen2VlLoadOptions, type Qwen2VlNaming } from './architectures/qwen2-vl/qwen2-vl-for-conditional-generation';
+export { type Qwen2VisionConfig, type Qwen2VlConfig, type Qwen2VlVariant, qwen2VlConfig } from './architectures/qwen2-vl/qwen2-vl-config';
+export { type Qwen2VlProcessorConfig, type VisionPatches, patchesFromPixels, processQwen2VlImage, processorConfigOf, qwen2VlProcessorSchema, readQwen2VlProcessorConfig, roundHalfToEven, smartResize } from './architectures/qwen2-vl/qwen2-vl-image-processor';
+export { encodeQwen2VlImage, qwen2VisionLinears, qwen2VisionSpecs, visionRotaryTables, windowIds } from './architectures/qwen2-vl/qwen2-vl-vision';
+export { type MergedGrid, type MropePositions, mropePositions, mropeTables } from './architectures/qwen2-vl/mrope';
 
 // Shared building blocks of the architectures.
 export { type Initializer, type LinearModule, type LoraModule, WeightSet, type WeightSpec, linearSpecs } from './nn/weights';
@@ -24,7 +29,7 @@ export { dense, linear } from './nn/linear';
 export { gatherRows } from './nn/gather-rows';
 export { stopGradient } from './nn/stop-gradient';
 export { layerNorm, rmsNorm } from './nn/norms';
-export { sigmoidGelu, silu } from './nn/activations';
+export { erfGelu, sigmoidGelu, silu } from './nn/activations';
 export { type KvCache, causalPaddingBias, groupedQueryAttention } from './nn/attention';
 export { applyRotary, rotaryInverseFrequencies, rotaryTables } from './nn/rotary';
 export { type DecodeLoopOptions, type IncrementalDecoder, decodeLoop } from './generation/decode-loop';
@@ -50,7 +55,7 @@ export { LoraTargetError, applyLora, mergeLora } from './lora/apply-lora';
 export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig } from './lora/adapter-files';
 
 // Images and training.
-export { type ImageLoader, sharpImageLoader } from './image-loader';
+export { type ImageLoader, type RgbImage, decodeRgb, imageSize, sharpImageLoader } from './image-loader';
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
 export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, checkpointToResume, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
@@ -65,4 +70,5 @@ export { addTrainedWeightsOptions, isUserFacingError, loraSettingsFromOptions, n
 // Memory estimates and the registry entries' shapes.
 export { type MemoryEstimate, type MemoryEstimateOptions, estimateMemory, formatBytes } from './memory-estimate';
 export { qwen2Architecture } from './architectures/qwen2/qwen2-architecture';
+export { qwen25VlArchitecture, qwen2VlArchitecture } from './architectures/qwen2-vl/qwen2-vl-architecture';
 export { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architecture';

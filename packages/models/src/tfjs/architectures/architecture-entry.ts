@@ -8,6 +8,14 @@ export interface LoadModelOptions {
   generationBatchSize?: number;
   /** Decodes images (TinyVLM; default sharp). */
   imageLoader?: ImageLoader;
+  /** Pixel bounds of an image processor that resizes (Qwen2-VL), instead of the checkpoint's. */
+  minPixels?: number;
+  maxPixels?: number;
+  /**
+   * Refuse to load a model whose float32 inference estimate exceeds this many bytes (`loadModel`
+   * checks before allocating anything); default: the machine's total memory.
+   */
+  maxMemoryBytes?: number;
 }
 /** The sizes memory estimates need, read from a config without loading weights. */
 export interface ArchitectureShape {

@@ -106,7 +106,7 @@ export class CheckpointWeights {
     if (entry.shape.join(',') !== expected.join(',')) throw new CheckpointError(entry.file, `has shape [${entry.shape}] but the config needs [${expected}]`, nameInFile);
     const values = await this.readFloat32(nameInFile);
     return tf.tidy(() => {
-      const stored = tf.tensor(values, entry.shape);
+      const stored = tf.tensor(values, spec.transposedInFile ? [...spec.shape].reverse() : spec.shape);
       return spec.transposedInFile ? tf.transpose(stored) : stored;
     });
   }
@@ -118,7 +118,7 @@ export class CheckpointWeights {
 
 /** The shape a spec's tensor has in a checkpoint file. */
 export function fileShape(spec: WeightSpec): number[] {
-  return spec.transposedInFile ? [...spec.shape].reverse() : spec.shape;
+  return spec.fileShape ?? (spec.transposedInFile ? [...spec.shape].reverse() : spec.shape);
 }
 
 /** A tensor to save, and the file of the folder it goes to. */

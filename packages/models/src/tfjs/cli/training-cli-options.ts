@@ -37,6 +37,7 @@ export function isUserFacingError(error: unknown): boolean {
     CheckpointError.isInstance(error) ||
     ConfigFieldError.isInstance(error) ||
     UnsupportedArchitectureError.isInstance(error) ||
+    (error as Error | undefined)?.name === 'ModelTooLargeError' ||
     (error as Error | undefined)?.name === 'RecordValidationError'
   );
 }

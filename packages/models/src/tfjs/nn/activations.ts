@@ -9,3 +9,8 @@ export function sigmoidGelu(x: Tensor): Tensor {
 export function silu(x: Tensor): Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 }
+
+/** GELU with the error function, x·Φ(x) = x·(1 + erf(x/√2))/2: PyTorch's `nn.GELU()` default. */
+export function erfGelu(x: Tensor): Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+}

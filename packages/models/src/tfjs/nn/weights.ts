@@ -14,6 +14,11 @@ export interface WeightSpec {
   shape: number[];
   init: Initializer;
   transposedInFile?: boolean;
+  /**
+   * The tensor's shape in the file when it is not `shape` (or its transpose): a 3-D convolution
+   * kernel [out, C, T, P, P] held as a linear [C·T·P·P, out] (with `transposedInFile`).
+   */
+  fileShape?: number[];
 }
 
 /** A linear layer's weight names: `<module>.weight` [in, out] and, when it has one, `<module>.bias`. */

@@ -10,7 +10,7 @@ const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish(
  */
 export const qwen2ConfigSchema = z
   .object({
-    model_type: z.literal('qwen2').optional(),
+    model_type: z.string().optional(),
     vocab_size: z.number().int().positive().default(151936),
     hidden_size: z.number().int().positive().default(4096),
     intermediate_size: z.number().int().positive().default(22016),

@@ -14,8 +14,9 @@ import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
 import { completionIdsOf, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
+import { leftPadded, lossPositionLogProbs, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
-import { type Qwen2DecoderConfig, idList, qwen2DecoderConfig } from './qwen2-config';
+import { type Qwen2DecoderConfig, qwen2DecoderConfig } from './qwen2-config';
 import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from './qwen2-decoder';
 
 const PREFIX = 'model';
@@ -60,10 +61,7 @@ export class Qwen2ForCausalLM implements TrainableModel {
   ) {
     this.id = `tfjs:qwen2${sourceDir ? `:${sourceDir.split(/[\\/]/).at(-1)}` : ''}`;
     this.inverseFrequencies = rotaryInverseFrequencies(decoder.headDim, decoder.ropeTheta);
-    const endOfTurn = this.tokenizer.specialToken('eos_token');
-    const ids = [endOfTurn !== undefined ? this.tokenizer.tokenId(endOfTurn) : undefined, ...idList(generationConfig?.eos_token_id as number | number[] | undefined), ...idList(config.eos_token_id as number | number[] | undefined)];
-    this.stopTokenIds = [...new Set(ids.filter((id): id is number => id !== undefined))];
-    if (this.stopTokenIds.length === 0) throw new RangeError('the checkpoint names no end-of-sequence token (tokenizer_config.json eos_token or config.json eos_token_id)');
+    this.stopTokenIds = stopTokenIdsOf(tokenizer, generationConfig, config);
   }
 
   /** Opens a checkpoint folder: config.json, tokenizer files, safetensors weights. */
@@ -160,32 +158,11 @@ export class Qwen2ForCausalLM implements TrainableModel {
     });
   }
 
-  /**
-   * Log-probability of each target token, [B, T], computed at the positions the loss mask covers
-   * only (0 elsewhere): with a vocabulary of 152k, logits at every prompt position would be most
-   * of the memory of a step.
-   */
+  /** Log-probability of each target token, [B, T], at the completion positions only (0 elsewhere). */
   tokenLogProbs(batch: TrainingBatch): Tensor {
-    const positions: number[] = [];
-    const slot = new Int32Array(batch.batch * batch.steps);
-    batch.lossMask.forEach((m, i) => {
-      if (m > 0) {
-        positions.push(i);
-        slot[i] = positions.length;
-      }
-    });
-    return tf.tidy(() => {
-      if (positions.length === 0) return tf.zeros([batch.batch, batch.steps]);
-      const h = tf.reshape(this.hidden(batch), [batch.batch * batch.steps, this.decoder.hiddenSize]);
-      const logits = qwen2Logits(gatherRows(h, tf.tensor1d(positions, 'int32')), this.weights, this.decoder, PREFIX, HEAD);
-      const vocab = this.decoder.vocabSize;
-      const targetIndex = tf.tensor1d(positions.map((p, n) => n * vocab + (batch.targets[p] as number)), 'int32');
-      const targetLogits = tf.reshape(gatherRows(tf.reshape(logits, [-1, 1]), targetIndex), [-1]);
-      const picked = tf.sub(targetLogits, tf.logSumExp(logits, -1));
-      // Back to [B, T]: slot 0 is a zero for positions outside the mask.
-      const table = tf.reshape(tf.concat([tf.zeros([1]), picked]), [-1, 1]);
-      return tf.reshape(gatherRows(table, tf.tensor1d(slot, 'int32')), [batch.batch, batch.steps]);
-    });
+    return tf.tidy(() =>
+      lossPositionLogProbs(tf.reshape(this.hidden(batch), [batch.batch * batch.steps, this.decoder.hiddenSize]), batch, this.decoder.vocabSize, (rows) => qwen2Logits(rows, this.weights, this.decoder, PREFIX, HEAD)),
+    );
   }
 
   async generate(requests: readonly ChatMessage[][], options: GenerateOptions = {}): Promise<GenerateResult[]> {
@@ -205,19 +182,8 @@ export class Qwen2ForCausalLM implements TrainableModel {
     const c = this.decoder;
     const prompts = requests.map((m) => this.promptIds(m));
     const rows = prompts.length;
-    const steps = Math.max(...prompts.map((p) => p.length));
-    const offsets = prompts.map((p) => steps - p.length); // left padding
-    const ids = new Int32Array(rows * steps);
-    const positions = new Int32Array(rows * steps);
-    const valid: number[][] = prompts.map(() => []);
-    prompts.forEach((p, b) => {
-      for (let t = 0; t < steps; t++) {
-        const inPrompt = t >= (offsets[b] as number);
-        ids[b * steps + t] = inPrompt ? (p[t - (offsets[b] as number)] as number) : (this.stopTokenIds[0] as number);
-        positions[b * steps + t] = Math.max(0, t - (offsets[b] as number));
-        valid[b]!.push(inPrompt ? 1 : 0);
-      }
-    });
+    const { ids, steps, offsets, valid } = leftPadded(prompts, this.stopTokenIds[0] as number);
+    const positions = Int32Array.from({ length: rows * steps }, (_, i) => Math.max(0, (i % steps) - (offsets[Math.floor(i / steps)] as number)));
     let caches: KvCache[] = [];
     const lastLogits = (hidden: Tensor, at: number) => tf.tidy(() => qwen2Logits(tf.reshape(tf.slice(hidden, [0, at, 0], [rows, 1, c.hiddenSize]), [rows, c.hiddenSize]), this.weights, c, PREFIX, HEAD));
     return decodeLoop(

@@ -1,0 +1,366 @@
+import { join, resolve } from 'node:path';
+import type { ChatMessage, ImageInput } from '../../../chat';
+import type { Completion, GenerateOptions, GenerateResult } from '../../../vision-language-model';
+import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
+import { dtypeOfTorchName } from '../../checkpoint/dtype';
+import { type WeightLayout, layoutOf, loadWeightSet, restoreModelWeights, shardedLayout } from '../../checkpoint/weights-io';
+import { decodeLoop } from '../../generation/decode-loop';
+import { mulberry32 } from '../../generation/seeded-random';
+import { type KvCache, MASKED, causalPaddingBias } from '../../nn/attention';
+import { gatherRows } from '../../nn/gather-rows';
+import { rotaryInverseFrequencies, rotaryTables } from '../../nn/rotary';
+import { type LinearModule, WeightSet } from '../../nn/weights';
+import { type Tensor, type Variable, tf } from '../../tf';
+import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
+import { completionIdsOf, rightPaddedBatch } from '../../trainable/teacher-forcing';
+import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
+import { leftPadded, lossPositionLogProbs, stopTokenIdsOf } from '../causal-lm-parts';
+import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
+import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from '../qwen2/qwen2-decoder';
+import { type MropePositions, mropePositions, mropeTables } from './mrope';
+import { type Qwen2VlConfig, qwen2VlConfig } from './qwen2-vl-config';
+import { type Qwen2VlProcessorConfig, type VisionPatches, processQwen2VlImage, processorConfigOf, qwen2VlProcessorSchema, readQwen2VlProcessorConfig } from './qwen2-vl-image-processor';
+import { encodeQwen2VlImage, qwen2VisionLinears, qwen2VisionSpecs } from './qwen2-vl-vision';
+
+const HEAD = 'lm_head';
+
+/** Where a checkpoint keeps the two towers: the released checkpoints' names, or newer transformers'. */
+export interface Qwen2VlNaming {
+  text: 'model' | 'model.language_model';
+  visual: 'visual' | 'model.visual';
+}
+
+/** Options of {@link Qwen2VLForConditionalGeneration.load}. */
+export interface Qwen2VlLoadOptions {
+  /** Prompts decoded together in `generate`; default 4. */
+  generationBatchSize?: number;
+  /** Pixel bounds of the image processor, instead of preprocessor_config.json's (the authors train with maxPixels 480000). */
+  minPixels?: number;
+  maxPixels?: number;
+}
+
+/** A Qwen2-VL batch: the common fields, each image's patches (in order of appearance) and the 3-D positions. */
+export interface Qwen2VlBatch extends TrainingBatch {
+  images: VisionPatches[];
+  positions: Pick<MropePositions, 't' | 'h' | 'w'>;
+}
+
+function isQwen2VlBatch(batch: TrainingBatch): batch is Qwen2VlBatch {
+  return 'positions' in batch && 'images' in batch;
+}
+
+/** The image parts of a conversation, in order. */
+function imagesOf(messages: readonly ChatMessage[]): ImageInput[] {
+  return messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.flatMap((p) => (p.type === 'image' ? [p.image] : []))));
+}
+
+/** One prompt, tokenised, each image's placeholder expanded to its merged tokens. */
+interface PromptRow {
+  ids: number[];
+  images: VisionPatches[];
+  positions: MropePositions;
+}
+
+/**
+ * Qwen2-VL and Qwen2.5-VL (`Qwen2VLForConditionalGeneration`, `Qwen2_5_VLForConditionalGeneration`)
+ * from a Hugging Face checkpoint folder: the image processor (`qwen2-vl-image-processor.ts`), the
+ * vision tower and patch merger (`qwen2-vl-vision.ts`), image features placed at the image tokens,
+ * 3-D rotary positions (`mrope.ts`), and the Qwen2 decoder. Implements `TrainableModel`: PA-SFT and
+ * SC-GRPO train it fully or with LoRA, `freezeVision` keeps the tower and merger fixed, and it saves
+ * back in the layout (names, shards, dtypes) it was loaded from.
+ *
+ * @example
+ * const model = await Qwen2VLForConditionalGeneration.load('Qwen2.5-VL-3B-Instruct', { maxPixels: 480000 });
+ * const [result] = await model.generate([messages], { maxNewTokens: 512 });
+ */
+export class Qwen2VLForConditionalGeneration implements TrainableModel {
+  readonly architecture: Qwen2VlConfig['variant'];
+  readonly id: string;
+  readonly variableGroups: Record<string, RegExp>;
+  readonly defaultLoraTargets: string;
+  readonly stopTokenIds: number[];
+  private readonly inverseFrequencies: Float32Array;
+  private frozen = false;
+
+  private constructor(
+    readonly config: Record<string, unknown>,
+    readonly parsed: Qwen2VlConfig,
+    readonly processor: Qwen2VlProcessorConfig,
+    readonly tokenizer: HfTokenizer,
+    readonly weights: WeightSet,
+    readonly naming: Qwen2VlNaming,
+    private readonly layout: WeightLayout,
+    readonly sourceDir: string | undefined,
+    private readonly generationConfig: Record<string, unknown> | undefined,
+    private readonly extraFiles: Record<string, unknown>,
+    private readonly options: Qwen2VlLoadOptions,
+  ) {
+    this.architecture = parsed.variant;
+    this.id = `tfjs:${parsed.variant}${sourceDir ? `:${sourceDir.split(/[\\/]/).at(-1)}` : ''}`;
+    this.variableGroups = { vision: new RegExp(`^${naming.visual.replace('.', '\\.')}\\.`) };
+    this.defaultLoraTargets = `${naming.text.replace(/\./g, '\\.')}\\.layers\\.\\d+\\.(self_attn\\.[qkvo]_proj|mlp\\.(gate|up|down)_proj)`;
+    this.stopTokenIds = stopTokenIdsOf(tokenizer, generationConfig, config);
+    this.inverseFrequencies = rotaryInverseFrequencies(parsed.text.headDim, parsed.text.ropeTheta);
+  }
+
+  private static specs(parsed: Qwen2VlConfig, naming: Qwen2VlNaming, seed: number) {
+    return [...qwen2DecoderSpecs(parsed.text, naming.text, HEAD, seed), ...qwen2VisionSpecs(parsed.vision, parsed.variant, naming.visual, parsed.text.initializerRange, seed + 100_000)];
+  }
+
+  /** Opens a checkpoint folder: config.json, preprocessor_config.json, tokenizer files, safetensors weights. */
+  static async load(dir: string, options: Qwen2VlLoadOptions = {}): Promise<Qwen2VLForConditionalGeneration> {
+    const config = await readJsonFile(dir, 'config.json');
+    const parsed = qwen2VlConfig(config, join(dir, 'config.json'));
+    const processor = await readQwen2VlProcessorConfig(dir, options);
+    const tokenizer = await HfTokenizer.fromDir(dir);
+    const generationConfig = await readGenerationConfig(dir);
+    const checkpoint = await CheckpointWeights.open(dir);
+    try {
+      const naming: Qwen2VlNaming = {
+        text: checkpoint.has('model.language_model.embed_tokens.weight') ? 'model.language_model' : 'model',
+        visual: checkpoint.has('model.visual.patch_embed.proj.weight') ? 'model.visual' : 'visual',
+      };
+      const specs = Qwen2VLForConditionalGeneration.specs(parsed, naming, 0);
+      const weights = await loadWeightSet(specs, checkpoint);
+      const fallback = shardedLayout(specs, dtypeOfTorchName((config.torch_dtype ?? config.dtype) as string | undefined) ?? 'F32');
+      return new Qwen2VLForConditionalGeneration(config, parsed, processor, tokenizer, weights, naming, layoutOf(checkpoint, fallback), resolve(dir), generationConfig, {}, options);
+    } finally {
+      await checkpoint.close();
+    }
+  }
+
+  /**
+   * A freshly initialised model (normal(0, initializer_range), seeded) for a config.json, a
+   * preprocessor_config.json and a tokenizer — tiny random checkpoints for tests. Saved with the
+   * released checkpoints' names (`model.*`, `visual.*`).
+   */
+  static create(config: Record<string, unknown>, tokenizer: HfTokenizer, options: Qwen2VlLoadOptions & { seed?: number; preprocessor?: Record<string, unknown>; maxShardBytes?: number; generationConfig?: Record<string, unknown> } = {}): Qwen2VLForConditionalGeneration {
+    const parsed = qwen2VlConfig(config, 'config.json');
+    if (tokenizer.size > parsed.text.vocabSize) throw new RangeError(`the tokenizer has ${tokenizer.size} ids but vocab_size is ${parsed.text.vocabSize}`);
+    const preprocessor = options.preprocessor ?? {};
+    const processor = processorConfigOf(qwen2VlProcessorSchema.parse(preprocessor), options);
+    const naming: Qwen2VlNaming = { text: 'model', visual: 'visual' };
+    const specs = Qwen2VLForConditionalGeneration.specs(parsed, naming, options.seed ?? 0);
+    const layout = shardedLayout(specs, dtypeOfTorchName((config.torch_dtype ?? config.dtype) as string | undefined) ?? 'F32', options.maxShardBytes);
+    const extra = { 'preprocessor_config.json': preprocessor, ...(options.generationConfig ? { 'generation_config.json': options.generationConfig } : {}) };
+    return new Qwen2VLForConditionalGeneration(config, parsed, processor, tokenizer, WeightSet.initialise(specs), naming, layout, undefined, options.generationConfig, extra, options);
+  }
+
+  namedVariables(): Array<[string, Variable]> {
+    return this.weights.named();
+  }
+
+  trainableVariables(): Array<[string, Variable]> {
+    return this.frozen ? [] : this.weights.trainable();
+  }
+
+  linearModules(): LinearModule[] {
+    return [...Array.from({ length: this.parsed.text.layers }, (_, i) => qwen2LayerLinears(this.parsed.text, this.naming.text, i)).flat(), ...qwen2VisionLinears(this.parsed.vision, this.parsed.variant, this.naming.visual)];
+  }
+
+  parameterCount(): number {
+    return this.weights.parameterCount();
+  }
+
+  /**
+   * A conversation as the language model reads it: the chat template with the generation prompt,
+   * tokenised, and each image's `<|image_pad|>` expanded to its merged tokens (grid_h · grid_w / 4);
+   * a final assistant message is left out (it is the completion).
+   */
+  async promptRow(messages: readonly ChatMessage[]): Promise<PromptRow> {
+    const prompt = messages[messages.length - 1]?.role === 'assistant' ? messages.slice(0, -1) : messages;
+    const images = await Promise.all(imagesOf(prompt).map((image) => processQwen2VlImage(image, this.processor)));
+    const encoded = this.tokenizer.encode(this.tokenizer.renderChat(prompt, { addGenerationPrompt: true }));
+    if (this.parsed.videoTokenId !== undefined && encoded.includes(this.parsed.videoTokenId)) throw new RangeError('video inputs are not supported');
+    const merge = this.processor.mergeSize ** 2;
+    const ids: number[] = [];
+    let k = 0;
+    for (const id of encoded) {
+      if (id !== this.parsed.imageTokenId) {
+        ids.push(id);
+        continue;
+      }
+      const image = images[k++];
+      if (!image) throw new RangeError(`the chat template placed more image tokens than the ${images.length} image(s) of the conversation`);
+      for (let i = 0; i < (image.gridH * image.gridW) / merge; i++) ids.push(id);
+    }
+    if (k !== images.length) throw new RangeError(`the chat template placed ${k} image token(s) for ${images.length} image(s)`);
+    const m = this.processor.mergeSize;
+    const positions = mropePositions(ids, this.parsed.imageTokenId, images.map((g) => ({ t: g.gridT, h: g.gridH / m, w: g.gridW / m })));
+    return { ids, images, positions };
+  }
+
+  async prepareTrainingBatch(examples: readonly TrainingExample[]): Promise<Qwen2VlBatch> {
+    const endOfTurn = this.stopTokenIds[0] as number;
+    const prompts = await Promise.all(examples.map((e) => this.promptRow(e.messages)));
+    const rows = examples.map((example, i) => {
+      const prompt = prompts[i] as PromptRow;
+      return { ids: [...prompt.ids, ...completionIdsOf(example, i, (text) => this.tokenizer.encode(text), endOfTurn)], promptLength: prompt.ids.length };
+    });
+    const batch = rightPaddedBatch(rows);
+    const size = batch.batch * batch.steps;
+    const positions = { t: new Int32Array(size).fill(1), h: new Int32Array(size).fill(1), w: new Int32Array(size).fill(1) };
+    prompts.forEach((prompt, b) => {
+      const length = (rows[b] as { ids: number[] }).ids.length;
+      // The completion continues the prompt's positions on all three axes.
+      for (let t = 0; t < length; t++) {
+        const at = b * batch.steps + t;
+        const inPrompt = t < prompt.ids.length;
+        positions.t[at] = inPrompt ? (prompt.positions.t[t] as number) : prompt.positions.next + t - prompt.ids.length;
+        positions.h[at] = inPrompt ? (prompt.positions.h[t] as number) : prompt.positions.next + t - prompt.ids.length;
+        positions.w[at] = inPrompt ? (prompt.positions.w[t] as number) : prompt.positions.next + t - prompt.ids.length;
+      }
+    });
+    return { ...batch, images: prompts.flatMap((p) => p.images), positions };
+  }
+
+  /** Token embeddings [rows·steps, H] with every image token's row replaced by its image feature, in order. */
+  private inputEmbeddings(ids: Int32Array, images: readonly VisionPatches[]): Tensor {
+    return tf.tidy(() => {
+      const c = this.parsed;
+      const tokens = gatherRows(this.weights.get(`${this.naming.text}.embed_tokens.weight`), tf.tensor1d(ids, 'int32'));
+      if (images.length === 0) return tokens;
+      const features = tf.concat(images.map((image) => encodeQwen2VlImage(tf.tensor2d(image.patches, [image.gridT * image.gridH * image.gridW, image.patches.length / (image.gridT * image.gridH * image.gridW)]), image.gridH, image.gridW, this.weights, c.vision, c.variant, this.naming.visual)));
+      const placed = new Int32Array(ids.length);
+      let k = 0;
+      ids.forEach((id, i) => (placed[i] = id === c.imageTokenId ? ids.length + k++ : i));
+      if (k !== features.shape[0]) throw new RangeError(`${k} image tokens for ${features.shape[0]} image features`);
+      return gatherRows(tf.concat([tokens, features]), tf.tensor1d(placed, 'int32'));
+    });
+  }
+
+  private rope(positions: Pick<MropePositions, 't' | 'h' | 'w'>, rows: number, steps: number): RotaryInputs {
+    const { cos, sin } = mropeTables(positions, this.inverseFrequencies, this.parsed.mropeSection);
+    const shape: [number, number, number, number] = [rows, 1, steps, this.parsed.text.headDim];
+    return { cos: tf.tensor4d(cos, shape), sin: tf.tensor4d(sin, shape) };
+  }
+
+  /** Hidden states [B, T, H] of a right-padded batch. */
+  private hidden(batch: TrainingBatch): Tensor {
+    if (!isQwen2VlBatch(batch)) throw new TypeError(`${this.architecture} reads batches made by its own prepareTrainingBatch`);
+    const { batch: b, steps } = batch;
+    return tf.tidy(() => {
+      const inputs = tf.reshape(this.inputEmbeddings(batch.ids, batch.images), [b, steps, this.parsed.text.hiddenSize]);
+      const bias = causalPaddingBias(tf.tensor2d(batch.valid, [b, steps]), steps);
+      return qwen2Decoder(inputs, this.weights, this.parsed.text, this.naming.text, this.rope(batch.positions, b, steps), bias).hidden;
+    });
+  }
+
+  logits(batch: TrainingBatch): Tensor {
+    return tf.tidy(() => {
+      const c = this.parsed.text;
+      const flat = tf.reshape(this.hidden(batch), [batch.batch * batch.steps, c.hiddenSize]);
+      return tf.reshape(qwen2Logits(flat, this.weights, c, this.naming.text, HEAD), [batch.batch, batch.steps, c.vocabSize]);
+    });
+  }
+
+  tokenLogProbs(batch: TrainingBatch): Tensor {
+    return tf.tidy(() => {
+      const c = this.parsed.text;
+      return lossPositionLogProbs(tf.reshape(this.hidden(batch), [batch.batch * batch.steps, c.hiddenSize]), batch, c.vocabSize, (rows) => qwen2Logits(rows, this.weights, c, this.naming.text, HEAD));
+    });
+  }
+
+  async generate(requests: readonly ChatMessage[][], options: GenerateOptions = {}): Promise<GenerateResult[]> {
+    const n = options.n ?? 1;
+    const expanded = requests.flatMap((messages) => Array.from({ length: n }, () => messages));
+    const random = mulberry32(options.seed ?? 0);
+    const size = this.options.generationBatchSize ?? 4;
+    const completions: Completion[] = [];
+    for (let start = 0; start < expanded.length; start += size) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      completions.push(...(await this.generateBatch(expanded.slice(start, start + size), options, random)));
+    }
+    return requests.map((_, i) => ({ completions: completions.slice(i * n, (i + 1) * n) }));
+  }
+
+  private async generateBatch(requests: ChatMessage[][], options: GenerateOptions, random: () => number): Promise<Completion[]> {
+    const c = this.parsed.text;
+    const prompts = await Promise.all(requests.map((m) => this.promptRow(m)));
+    const rows = prompts.length;
+    const { ids, steps, offsets, valid } = leftPadded(
+      prompts.map((p) => p.ids),
+      this.stopTokenIds[0] as number,
+    );
+    // Padding takes position 1 on every axis, as the reference does; it is masked anyway.
+    const positions = { t: new Int32Array(rows * steps).fill(1), h: new Int32Array(rows * steps).fill(1), w: new Int32Array(rows * steps).fill(1) };
+    prompts.forEach((p, b) => {
+      for (let t = 0; t < p.ids.length; t++) {
+        const at = b * steps + (offsets[b] as number) + t;
+        positions.t[at] = p.positions.t[t] as number;
+        positions.h[at] = p.positions.h[t] as number;
+        positions.w[at] = p.positions.w[t] as number;
+      }
+    });
+    let caches: KvCache[] = [];
+    const lastLogits = (hidden: Tensor, at: number) => tf.tidy(() => qwen2Logits(tf.reshape(tf.slice(hidden, [0, at, 0], [rows, 1, c.hiddenSize]), [rows, c.hiddenSize]), this.weights, c, this.naming.text, HEAD));
+    return decodeLoop(
+      {
+        prefill: () =>
+          tf.tidy(() => {
+            const inputs = tf.reshape(this.inputEmbeddings(ids, prompts.flatMap((p) => p.images)), [rows, steps, c.hiddenSize]);
+            const bias = causalPaddingBias(tf.tensor2d(valid.flat(), [rows, steps]), steps);
+            const out = qwen2Decoder(inputs, this.weights, c, this.naming.text, this.rope(positions, rows, steps), bias, []);
+            caches = out.caches;
+            return lastLogits(out.hidden, steps - 1);
+          }),
+        step: (next, step) => {
+          for (let b = 0; b < rows; b++) valid[b]!.push(1);
+          const total = steps + step + 1;
+          const previous = caches;
+          const logits = tf.tidy(() => {
+            const bias = tf.reshape(tf.mul(tf.sub(1, tf.tensor2d(valid.flat(), [rows, total])), MASKED), [rows, 1, 1, total]);
+            // After the prompt every axis goes on from its largest position + 1: plain 1-D rotary.
+            const { cos, sin } = rotaryTables(
+              prompts.map((p) => p.positions.next + step),
+              this.inverseFrequencies,
+            );
+            const rope = { cos: tf.tensor4d(cos, [rows, 1, 1, c.headDim]), sin: tf.tensor4d(sin, [rows, 1, 1, c.headDim]) };
+            const embedded = tf.reshape(gatherRows(this.weights.get(`${this.naming.text}.embed_tokens.weight`), tf.tensor1d(next, 'int32')), [rows, 1, c.hiddenSize]);
+            const out = qwen2Decoder(embedded, this.weights, c, this.naming.text, rope, bias, previous);
+            caches = out.caches;
+            return lastLogits(out.hidden, 0);
+          });
+          for (const cache of previous) tf.dispose([cache.k, cache.v]);
+          return logits;
+        },
+        dispose: () => {
+          for (const cache of caches) tf.dispose([cache.k, cache.v]);
+          caches = [];
+        },
+      },
+      {
+        rows,
+        vocabSize: c.vocabSize,
+        maxNewTokens: options.maxNewTokens ?? 512,
+        temperature: options.temperature ?? 0,
+        ...(options.topK !== undefined ? { topK: options.topK } : {}),
+        ...(options.topP !== undefined ? { topP: options.topP } : {}),
+        stopTokenIds: this.stopTokenIds,
+        ...(options.stop ? { stopStrings: options.stop } : {}),
+        decode: (tokens) => this.tokenizer.decode(tokens),
+        random,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+  }
+
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
+    const extraFiles = this.sourceDir ? {} : this.extraFiles;
+    await saveHfFolder(dir, { config: this.config, tokenizer: this.tokenizer, weights: this.weights, layout: this.layout, sourceDir: this.sourceDir, extraFiles }, options);
+  }
+
+  async restore(dir: string): Promise<void> {
+    await restoreModelWeights(dir, this.weights);
+  }
+
+  clone(): Qwen2VLForConditionalGeneration {
+    const copy = new Qwen2VLForConditionalGeneration(this.config, this.parsed, this.processor, this.tokenizer, this.weights.copy(), this.naming, this.layout, this.sourceDir, this.generationConfig, this.extraFiles, this.options);
+    copy.frozen = true;
+    return copy;
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+  }
+}
