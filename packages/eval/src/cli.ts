@@ -28,9 +28,22 @@ async function loadDatasets(kind: DatasetKind | 'mmad', root: string, manifest: 
   return [await readDataset(kind, root)];
 }
 
-function createModel(spec: string, options: { baseUrl?: string; apiKeyEnv: string; concurrency: number }): VisionLanguageModel {
+/** An in-process model from a checkpoint folder; TensorFlow.js (an optional peer) loads only here. */
+async function localModel(dir: string, options: { backend?: string; maxMemory?: number; maxPixels?: number }): Promise<VisionLanguageModel> {
+  let models: typeof import('@iad-r1/models/tfjs');
+  try {
+    models = await import('@iad-r1/models/tfjs');
+  } catch (error) {
+    throw new InvalidArgumentError(`--model local:DIR runs the model in process and needs TensorFlow.js: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm sharp (${(error as Error).message.split('\n')[0]})`);
+  }
+  await models.selectBackend({ ...(options.backend ? { prefer: options.backend as 'wasm' } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+  return models.loadModel(dir, { ...(options.maxMemory ? { maxMemoryBytes: options.maxMemory * 1024 ** 3 } : {}), ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
+}
+
+async function createModel(spec: string, options: { baseUrl?: string; apiKeyEnv: string; concurrency: number; backend?: string; maxMemory?: number; maxPixels?: number }): Promise<VisionLanguageModel> {
   const [kind, ...rest] = spec.split(':');
   const name = rest.join(':');
+  if (kind === 'local' && name) return localModel(name, options);
   if (kind === 'openai' && name) {
     if (!options.baseUrl) throw new InvalidArgumentError('--model openai:NAME needs --base-url URL (e.g. http://127.0.0.1:8000/v1)');
     return new OpenAICompatibleModel({
@@ -41,7 +54,7 @@ function createModel(spec: string, options: { baseUrl?: string; apiKeyEnv: strin
       log: (line) => process.stderr.write(`\n${line}\n`),
     });
   }
-  throw new InvalidArgumentError(`unknown model ${JSON.stringify(spec)}; supported: openai:NAME`);
+  throw new InvalidArgumentError(`unknown model ${JSON.stringify(spec)}; supported: openai:NAME, local:DIR`);
 }
 
 const program = new Command()
@@ -55,7 +68,14 @@ program
   .addOption(new Option('--dataset <kind>', 'benchmark layout').choices([...DATASET_KINDS, 'mmad']).makeOptionMandatory())
   .requiredOption('--root <dir>', 'data root (for synthetic: the generated set, to evaluate its six benchmarks)')
   .option('--manifest <file>', 'MMAD-style manifest (with --dataset mmad)')
-  .requiredOption('--model <spec>', 'model to ask, e.g. openai:Qwen/Qwen2.5-VL-7B-Instruct')
+  .requiredOption('--model <spec>', 'model to ask: openai:NAME (a served model, with --base-url) or local:DIR (a checkpoint folder run in process: Qwen2-VL, Qwen2.5-VL, TinyVLM, …)')
+  .addOption(new Option('--backend <name>', 'TensorFlow.js backend for local:DIR').choices(['node-gpu', 'node', 'wasm', 'cpu']))
+  .addOption(new Option('--max-memory <GB>', 'local:DIR: refuse a model whose float32 inference estimate exceeds this (default: the machine\'s memory)').argParser((v) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new InvalidArgumentError('must be a positive number of GB');
+    return n;
+  }))
+  .addOption(new Option('--max-pixels <n>', 'local:DIR with an image processor that resizes (Qwen2-VL): the pixel budget per image (the authors train with 480000)').argParser(wholeNumber(1)))
   .option('--base-url <url>', 'OpenAI-compatible endpoint including /v1')
   .option('--api-key-env <name>', 'environment variable holding the API key', 'OPENAI_API_KEY')
   .addOption(new Option('--shots <n>', '0: query only; 1: a normal reference first').choices(['0', '1']).default('0'))
@@ -65,10 +85,10 @@ program
   .addOption(new Option('--seed <n>', 'seed for references and --limit').argParser(wholeNumber(0)).default(0))
   .addOption(new Option('--max-new-tokens <n>', 'decoding budget').argParser(wholeNumber(1)).default(512))
   .requiredOption('--out <dir>', 'output folder (resumable)')
-  .addHelpText('after', '\nExample:\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model openai:Qwen/Qwen2.5-VL-7B-Instruct \\\n    --base-url http://127.0.0.1:8000/v1 --shots 1 --prompt base --out runs/qwen-mvtec-1shot')
+  .addHelpText('after', '\nExamples:\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model openai:Qwen/Qwen2.5-VL-7B-Instruct \\\n    --base-url http://127.0.0.1:8000/v1 --shots 1 --prompt base --out runs/qwen-mvtec-1shot\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model local:models/Qwen2.5-VL-3B-Instruct --max-pixels 480000 --concurrency 1 --out runs/local')
   .action(async (options) => {
     const datasets = await loadDatasets(options.dataset, options.root, options.manifest);
-    const model = createModel(options.model, { baseUrl: options.baseUrl, apiKeyEnv: options.apiKeyEnv, concurrency: options.concurrency });
+    const model = await createModel(options.model, { baseUrl: options.baseUrl, apiKeyEnv: options.apiKeyEnv, concurrency: options.concurrency, backend: options.backend, maxMemory: options.maxMemory, maxPixels: options.maxPixels });
     const controller = new AbortController();
     process.once('SIGINT', () => {
       process.stderr.write('\ninterrupted: answers so far are saved; re-run the same command to resume\n');
@@ -120,7 +140,7 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  const known = error instanceof DatasetError || error instanceof InvalidArgumentError || (error as Error).name === 'MissingReferenceError';
+  const known = error instanceof DatasetError || error instanceof InvalidArgumentError || ['MissingReferenceError', 'CheckpointError', 'ConfigFieldError', 'UnsupportedArchitectureError', 'ModelTooLargeError'].includes((error as Error).name);
   process.stderr.write(`iad-r1-eval: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(known ? 1 : 2);
 });
