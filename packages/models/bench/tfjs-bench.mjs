@@ -7,8 +7,16 @@
 //   forward pass (tf.memory(): weights, optimiser state, activations kept for the backward pass)
 //   beside the package's own float32 estimate of it.
 // - decode: KV-cached decode tokens/s at prefix lengths 50 and 400, for both.
+// - qwen2-vl-train-step / qwen2-vl-decode: a tiny Qwen2.5-VL (the decoder above, a 2-block
+//   32-wide vision tower with 4-pixel patches): a training step on 8 prompts with one 32 × 32
+//   image each (64 patches → 16 image tokens), and decoding after a one-image prompt of about 50
+//   and 400 tokens.
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, BpeTokenizer, HfTokenizer, Qwen2ForCausalLM, TinyVLM, byteLevelTokenizerFiles, estimateMemory, qwen2Architecture, sftLoss } from '../dist/tfjs/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { AdamW, BpeTokenizer, HfTokenizer, Qwen2ForCausalLM, Qwen2VLForConditionalGeneration, TinyVLM, byteLevelTokenizerFiles, estimateMemory, qwen2Architecture, sftLoss } from '../dist/tfjs/index.js';
 
 const backends = [];
 for (const [name, pkg] of [['node-gpu', '@tensorflow/tfjs-node-gpu'], ['node', '@tensorflow/tfjs-node'], ['wasm', '@tensorflow/tfjs-backend-wasm'], ['cpu', null]]) {
@@ -92,6 +100,61 @@ async function decodeBench(name, backend, model, tokenizer) {
   }
 }
 
+const vlSpecials = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|vision_start|>', '<|vision_end|>', '<|image_pad|>', '<|video_pad|>'];
+const vlTemplate = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{% for part in message['content'] %}{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ part['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endfor %}<|im_start|>assistant\n";
+const vlTokenizer = HfTokenizer.fromFiles(byteLevelTokenizerFiles({ specials: vlSpecials, chatTemplate: vlTemplate }));
+const vlConfig = {
+  model_type: 'qwen2_5_vl', vocab_size: 272, hidden_size: 128, intermediate_size: 512, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rope_theta: 10000,
+  rope_scaling: { type: 'mrope', mrope_section: [4, 6, 6] }, tie_word_embeddings: true, eos_token_id: 262, vision_start_token_id: 263, image_token_id: 265, video_token_id: 266,
+  vision_config: { depth: 2, hidden_size: 32, num_heads: 2, intermediate_size: 64, out_hidden_size: 128, patch_size: 4, spatial_merge_size: 2, temporal_patch_size: 2, window_size: 16, fullatt_block_indexes: [1], hidden_act: 'silu' },
+};
+const scratch = mkdtempSync(join(tmpdir(), 'iad-r1-models-bench-'));
+const imageFile = join(scratch, 'part.png');
+await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 90, b: 60 } } }).png().toFile(imageFile);
+const vlPrompt = (words) => [{ role: 'user', content: [{ type: 'image', image: imageFile }, { type: 'text', text: words }] }];
+
+async function qwen2VlBench(backend) {
+  const model = Qwen2VLForConditionalGeneration.create(vlConfig, vlTokenizer, { seed: 0, preprocessor: { patch_size: 4, merge_size: 2, temporal_patch_size: 2, min_pixels: 64, max_pixels: 4096 } });
+  const examples = Array.from({ length: batchSize }, (_, i) => ({ messages: vlPrompt(`Are there any defects in part ${i}?`), completion: '<answer>No</answer>' }));
+  const batch = await model.prepareTrainingBatch(examples);
+  const trained = model.trainableVariables();
+  const variables = trained.map(([, v]) => v);
+  const optimizer = new AdamW(trained, { weightDecay: 0.1 });
+  let held = 0;
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = sftLoss(model, batch);
+      held = tf.memory().numBytes;
+      return loss;
+    }, variables);
+    optimizer.step(variables.map((v) => grads[v.name] ?? tf.zerosLike(v)), 1e-3);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step();
+  const count = backend === 'cpu' ? 2 : 5;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) step();
+  const seconds = (performance.now() - start) / 1000;
+  const tokens = batch.valid.reduce((a, b) => a + b, 0);
+  console.log(JSON.stringify({ bench: 'qwen2-vl-train-step', backend, tokensPerSecond: +((count * tokens) / seconds).toFixed(1), msPerStep: +((seconds / count) * 1000).toFixed(1), tokensPerStep: tokens, bytesAfterForward: held }));
+  for (const prefix of [50, 400]) {
+    const prompt = vlPrompt(words.slice(0, Math.floor(prefix / 6)).join(' '));
+    const timeFor = async (n) => {
+      const t0 = performance.now();
+      const [r] = await model.generate([prompt], { maxNewTokens: n, temperature: 0 });
+      return { seconds: (performance.now() - t0) / 1000, produced: r.completions[0].tokenIds.length };
+    };
+    await timeFor(2);
+    const one = await timeFor(1);
+    const many = await timeFor(32);
+    const promptTokens = (await model.promptRow(prompt)).ids.length;
+    console.log(JSON.stringify({ bench: 'qwen2-vl-decode', backend, promptTokens, tokensPerSecond: +(Math.max(1, many.produced - 1) / (many.seconds - one.seconds)).toFixed(1), newTokens: many.produced, prefillSeconds: +one.seconds.toFixed(3) }));
+  }
+  optimizer.dispose();
+  model.dispose();
+}
+
 for (const backend of backends) {
   await tf.setBackend(backend === 'node' || backend === 'node-gpu' ? 'tensorflow' : backend);
   await tf.ready();
@@ -103,4 +166,6 @@ for (const backend of backends) {
   await trainStepBench('qwen2', backend, qwen2);
   await decodeBench('qwen2', backend, qwen2, byteLevel);
   qwen2.dispose();
+  await qwen2VlBench(backend);
 }
+rmSync(scratch, { recursive: true, force: true });

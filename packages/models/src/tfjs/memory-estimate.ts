@@ -22,6 +22,9 @@ export interface MemoryEstimateOptions {
   loraRank?: number;
   /** LoRA targets (default: the architecture's default linear layers). */
   loraTargets?: readonly string[] | string;
+  /** Images per sequence and pixels per image, for architectures with a vision tower (default none). */
+  images?: number;
+  imagePixels?: number;
 }
 
 /** Bytes, by part. */
@@ -64,8 +67,13 @@ export function estimateMemory(shape: ArchitectureShape, options: MemoryEstimate
   const weights = 4 * parameters;
   const kvCache = 4 * tokens * shape.layers * 2 * shape.kvHeads * shape.headDim;
   const perLayer = PER_HIDDEN * shape.hiddenSize + PER_INTERMEDIATE * shape.intermediateSize + PER_HEAD_KEY * shape.heads * T;
-  const activations = 4 * (tokens * shape.layers * perLayer + PER_LOGIT * completion * shape.vocabSize);
-  const promptPass = 4 * tokens * perLayer;
+  // The vision tower, with the same coefficients per patch and block (each image attends to itself).
+  const v = shape.vision;
+  const patches = v && options.images ? Math.floor((options.imagePixels ?? 0) / v.patchSize ** 2) : 0;
+  const perBlock = v ? PER_HIDDEN * v.width + PER_INTERMEDIATE * v.mlpWidth + PER_HEAD_KEY * v.heads * patches : 0;
+  const vision = v && options.images ? batch * options.images * patches * v.depth * perBlock : 0;
+  const activations = 4 * (tokens * shape.layers * perLayer + vision + PER_LOGIT * completion * shape.vocabSize);
+  const promptPass = 4 * (tokens * perLayer + (v && options.images ? patches * perBlock : 0));
   return {
     parameters,
     loraParameters,
@@ -79,7 +87,7 @@ export function estimateMemory(shape: ArchitectureShape, options: MemoryEstimate
       inference: '4·P + KV cache (4·B·T·layers·2·kvHeads·headDim) + one layer of the prompt pass',
       fullFineTuning: '16·P (weights, gradients, AdamW m and v) + activations',
       lora: '4·P + 16·P_lora + activations',
-      activations: `4·(B·T·layers·(${PER_HIDDEN}·H + ${PER_INTERMEDIATE}·I + ${PER_HEAD_KEY}·heads·T) + ${PER_LOGIT}·completion tokens·V)`,
+      activations: `4·(B·T·layers·(${PER_HIDDEN}·H + ${PER_INTERMEDIATE}·I + ${PER_HEAD_KEY}·heads·T)${v ? ` + B·images·patches·vision blocks·(${PER_HIDDEN}·E + ${PER_INTERMEDIATE}·I_vision + ${PER_HEAD_KEY}·vision heads·patches)` : ''} + ${PER_LOGIT}·completion tokens·V)`,
     },
   };
 }

@@ -31,6 +31,8 @@ export interface ArchitectureShape {
   kvHeads: number;
   headDim: number;
   vocabSize: number;
+  /** The vision tower, for architectures that have one (its activations grow with the image size). */
+  vision?: { depth: number; width: number; mlpWidth: number; heads: number; patchSize: number; mergeSize: number };
 }
 
 /** One architecture the registry opens. */

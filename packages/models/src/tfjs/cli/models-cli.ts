@@ -25,6 +25,8 @@ program
   .addOption(new Option('--sequence-length <n>', 'tokens per sequence for the estimates').argParser(whole(1)).default(1024))
   .addOption(new Option('--batch <n>', 'sequences per step for the estimates').argParser(whole(1)).default(1))
   .addOption(new Option('--lora-rank <r>', 'rank for the LoRA estimate').argParser(whole(1)).default(16))
+  .addOption(new Option('--images <n>', 'images per sequence, for models with a vision tower').argParser(whole(0)).default(0))
+  .addOption(new Option('--image-pixels <n>', 'pixels per image after resizing (Qwen2-VL: its max_pixels)').argParser(whole(1)).default(480000))
   .option('--json', 'print JSON instead of a table')
   .addHelpText('after', '\nExample:\n  iad-r1-models inspect Qwen2.5-0.5B-Instruct --sequence-length 2048 --lora-rank 16')
   .action(async (input: string, o) => {
@@ -46,7 +48,7 @@ program
     }
     const files = new Set([...weights.entries.values()].map((e) => e.file)).size;
     await weights.close();
-    const memory = estimateMemory(shape, { sequenceLength: o.sequenceLength, batch: o.batch, loraRank: o.loraRank });
+    const memory = estimateMemory(shape, { sequenceLength: o.sequenceLength, batch: o.batch, loraRank: o.loraRank, ...(o.images > 0 ? { images: o.images, imagePixels: o.imagePixels } : {}) });
     const report = {
       dir,
       ...(adapter ? { adapter: { dir: input, ...adapter.settings } } : {}),
@@ -74,7 +76,7 @@ program
       ...(adapter ? [`adapter ${input}: LoRA rank ${adapter.settings.rank}, alpha ${adapter.settings.alpha}, targets ${JSON.stringify(adapter.settings.targetModules)}`] : []),
       `parameters      ${memory.parameters.toLocaleString('en-US')} (${shape.layers} layers, hidden ${shape.hiddenSize}, MLP ${shape.intermediateSize}, ${shape.heads} heads / ${shape.kvHeads} key-value heads of ${shape.headDim}, vocabulary ${shape.vocabSize})`,
       `stored          ${formatBytes(stored)} in ${files} file(s): ${Object.entries(dtypes).map(([d, n]) => `${d} ${n.toLocaleString('en-US')}`).join(', ')}`,
-      `float32 memory at batch ${o.batch} × ${o.sequenceLength} tokens (estimates):`,
+      `float32 memory at batch ${o.batch} × ${o.sequenceLength} tokens${o.images > 0 && shape.vision ? `, ${o.images} image(s) of ${o.imagePixels.toLocaleString('en-US')} pixels` : ''} (estimates):`,
       `  inference     ${formatBytes(memory.inference).padStart(10)}   ${memory.formulas.inference}`,
       `  full AdamW    ${formatBytes(memory.fullFineTuning).padStart(10)}   ${memory.formulas.fullFineTuning}`,
       `  LoRA r=${String(o.loraRank).padEnd(6)} ${formatBytes(memory.lora).padStart(10)}   ${memory.formulas.lora} (P_lora ${memory.loraParameters.toLocaleString('en-US')})`,

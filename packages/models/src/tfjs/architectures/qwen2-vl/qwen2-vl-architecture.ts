@@ -24,6 +24,7 @@ function entry(variant: Qwen2VlVariant, className: string, description: string):
         kvHeads: c.text.kvHeads,
         headDim: c.text.headDim,
         vocabSize: c.text.vocabSize,
+        vision: { depth: c.vision.depth, width: c.vision.width, mlpWidth: c.vision.mlpWidth, heads: c.vision.heads, patchSize: c.vision.patchSize, mergeSize: c.vision.mergeSize },
       };
     },
   };
