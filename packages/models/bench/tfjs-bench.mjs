@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { AdamW, BpeTokenizer, HfTokenizer, Qwen2ForCausalLM, Qwen2VLForConditionalGeneration, TinyVLM, byteLevelTokenizerFiles, estimateMemory, qwen2Architecture, sftLoss } from '../dist/tfjs/index.js';
+import { AdamW, BpeTokenizer, HfTokenizer, Qwen2ForCausalLM, Qwen2VLForConditionalGeneration, TinyVLM, byteLevelTokenizerFiles, estimateMemory, qwen25VlArchitecture, qwen2Architecture, sftLoss } from '../dist/tfjs/index.js';
 
 const backends = [];
 for (const [name, pkg] of [['node-gpu', '@tensorflow/tfjs-node-gpu'], ['node', '@tensorflow/tfjs-node'], ['wasm', '@tensorflow/tfjs-backend-wasm'], ['cpu', null]]) {
@@ -137,7 +137,10 @@ async function qwen2VlBench(backend) {
   for (let i = 0; i < count; i++) step();
   const seconds = (performance.now() - start) / 1000;
   const tokens = batch.valid.reduce((a, b) => a + b, 0);
-  console.log(JSON.stringify({ bench: 'qwen2-vl-train-step', backend, tokensPerSecond: +((count * tokens) / seconds).toFixed(1), msPerStep: +((seconds / count) * 1000).toFixed(1), tokensPerStep: tokens, bytesAfterForward: held }));
+  const completion = batch.lossMask.reduce((a, b) => a + b, 0) / batchSize;
+  const estimate = estimateMemory(qwen25VlArchitecture.shape(vlConfig, 'bench'), { sequenceLength: batch.steps, batch: batchSize, completionLength: completion, images: 1, imagePixels: 32 * 32 });
+  const expected = 3 * estimate.weights + estimate.activations;
+  console.log(JSON.stringify({ bench: 'qwen2-vl-train-step', backend, tokensPerSecond: +((count * tokens) / seconds).toFixed(1), msPerStep: +((seconds / count) * 1000).toFixed(1), tokensPerStep: tokens, bytesAfterForward: held, estimatedBytes: Math.round(expected), measuredOverEstimate: +(held / expected).toFixed(2) }));
   for (const prefix of [50, 400]) {
     const prompt = vlPrompt(words.slice(0, Math.floor(prefix / 6)).join(' '));
     const timeFor = async (n) => {
