@@ -1,10 +1,19 @@
 // Parts every Hugging Face causal language model here shares: the end-of-sequence tokens, the
-// left-padded prompt batch of generation, and log-probabilities computed at the loss positions only.
+// left-padded prompt batch of generation, KV-cached decoding through the Qwen2 decoder, and
+// log-probabilities computed at the loss positions only.
+import type { ChatMessage } from '../../chat';
+import type { Completion, GenerateOptions, GenerateResult } from '../../vision-language-model';
+import { decodeLoop } from '../generation/decode-loop';
+import { mulberry32 } from '../generation/seeded-random';
+import { type KvCache, MASKED, causalPaddingBias } from '../nn/attention';
 import { gatherRows } from '../nn/gather-rows';
+import { rotaryTables } from '../nn/rotary';
+import type { WeightSet } from '../nn/weights';
 import { type Tensor, tf } from '../tf';
 import type { HfTokenizer } from '../tokenizer/hf-tokenizer';
 import type { TrainingBatch } from '../trainable/trainable-model';
-import { idList } from './qwen2/qwen2-config';
+import { type Qwen2DecoderConfig, idList } from './qwen2/qwen2-config';
+import { type RotaryInputs, qwen2Decoder, qwen2Logits } from './qwen2/qwen2-decoder';
 
 /**
  * Tokens that end a completion: the tokenizer's end of turn (`eos_token` of tokenizer_config.json)
@@ -59,4 +68,94 @@ export function lossPositionLogProbs(hidden: Tensor, batch: TrainingBatch, vocab
     const table = tf.reshape(tf.concat([tf.zeros([1]), picked]), [-1, 1]);
     return tf.reshape(gatherRows(table, tf.tensor1d(slot, 'int32')), [batch.batch, batch.steps]);
   });
+}
+
+/** `generate`'s outer loop: each request repeated `n` times, decoded in chunks of `chunk` rows, grouped back per request. */
+export async function generateInChunks(requests: readonly ChatMessage[][], options: GenerateOptions, chunk: number, decodeRows: (rows: ChatMessage[][], random: () => number) => Promise<Completion[]>): Promise<GenerateResult[]> {
+  const n = options.n ?? 1;
+  const expanded = requests.flatMap((messages) => Array.from({ length: n }, () => messages));
+  const random = mulberry32(options.seed ?? 0);
+  const completions: Completion[] = [];
+  for (let start = 0; start < expanded.length; start += chunk) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    completions.push(...(await decodeRows(expanded.slice(start, start + chunk), random)));
+  }
+  return requests.map((_, i) => ({ completions: completions.slice(i * n, (i + 1) * n) }));
+}
+
+/** What {@link qwen2DecodeRows} needs of a Qwen2-decoder model. */
+export interface Qwen2Decoding {
+  weights: WeightSet;
+  decoder: Qwen2DecoderConfig;
+  prefix: string;
+  head: string;
+  tokenizer: HfTokenizer;
+  stopTokenIds: readonly number[];
+  inverseFrequencies: Float32Array;
+}
+
+/**
+ * KV-cached decoding of left-padded prompts through the Qwen2 decoder, the decoding loop every
+ * model shares doing the sampling: the prompt pass takes the model's input embeddings and rotary
+ * tables (`prefill`), every new token rotates by `nextPositions[row] + step` (after the prompt, all
+ * three M-RoPE axes move together: plain RoPE).
+ */
+export function qwen2DecodeRows(
+  m: Qwen2Decoding,
+  prompt: { rows: number; steps: number; valid: number[][]; nextPositions: readonly number[]; prefill: () => { inputs: Tensor; rope: RotaryInputs } },
+  options: GenerateOptions,
+  random: () => number,
+): Promise<Completion[]> {
+  const c = m.decoder;
+  const { rows, steps, valid } = prompt;
+  let caches: KvCache[] = [];
+  const lastLogits = (hidden: Tensor, at: number) => tf.tidy(() => qwen2Logits(tf.reshape(tf.slice(hidden, [0, at, 0], [rows, 1, c.hiddenSize]), [rows, c.hiddenSize]), m.weights, c, m.prefix, m.head));
+  return decodeLoop(
+    {
+      prefill: () =>
+        tf.tidy(() => {
+          const { inputs, rope } = prompt.prefill();
+          const bias = causalPaddingBias(tf.tensor2d(valid.flat(), [rows, steps]), steps);
+          const out = qwen2Decoder(inputs, m.weights, c, m.prefix, rope, bias, []);
+          caches = out.caches;
+          return lastLogits(out.hidden, steps - 1);
+        }),
+      step: (next, step) => {
+        for (let b = 0; b < rows; b++) valid[b]!.push(1);
+        const total = steps + step + 1;
+        const previous = caches;
+        const logits = tf.tidy(() => {
+          const bias = tf.reshape(tf.mul(tf.sub(1, tf.tensor2d(valid.flat(), [rows, total])), MASKED), [rows, 1, 1, total]);
+          const { cos, sin } = rotaryTables(
+            prompt.nextPositions.map((p) => p + step),
+            m.inverseFrequencies,
+          );
+          const rope = { cos: tf.tensor4d(cos, [rows, 1, 1, c.headDim]), sin: tf.tensor4d(sin, [rows, 1, 1, c.headDim]) };
+          const embedded = tf.reshape(gatherRows(m.weights.get(`${m.prefix}.embed_tokens.weight`), tf.tensor1d(next, 'int32')), [rows, 1, c.hiddenSize]);
+          const out = qwen2Decoder(embedded, m.weights, c, m.prefix, rope, bias, previous);
+          caches = out.caches;
+          return lastLogits(out.hidden, 0);
+        });
+        for (const cache of previous) tf.dispose([cache.k, cache.v]);
+        return logits;
+      },
+      dispose: () => {
+        for (const cache of caches) tf.dispose([cache.k, cache.v]);
+        caches = [];
+      },
+    },
+    {
+      rows,
+      vocabSize: c.vocabSize,
+      maxNewTokens: options.maxNewTokens ?? 512,
+      temperature: options.temperature ?? 0,
+      ...(options.topK !== undefined ? { topK: options.topK } : {}),
+      ...(options.topP !== undefined ? { topP: options.topP } : {}),
+      stopTokenIds: m.stopTokenIds,
+      ...(options.stop ? { stopStrings: options.stop } : {}),
+      decode: (tokens) => m.tokenizer.decode(tokens),
+      random,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
 }

@@ -1,20 +1,18 @@
 import { join, resolve } from 'node:path';
 import type { ChatMessage, ImageInput } from '../../../chat';
-import type { Completion, GenerateOptions, GenerateResult } from '../../../vision-language-model';
+import type { GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
 import { dtypeOfTorchName } from '../../checkpoint/dtype';
 import { type WeightLayout, layoutOf, loadWeightSet, restoreModelWeights, shardedLayout } from '../../checkpoint/weights-io';
-import { decodeLoop } from '../../generation/decode-loop';
-import { mulberry32 } from '../../generation/seeded-random';
-import { type KvCache, MASKED, causalPaddingBias } from '../../nn/attention';
+import { causalPaddingBias } from '../../nn/attention';
 import { gatherRows } from '../../nn/gather-rows';
-import { rotaryInverseFrequencies, rotaryTables } from '../../nn/rotary';
+import { rotaryInverseFrequencies } from '../../nn/rotary';
 import { type LinearModule, WeightSet } from '../../nn/weights';
 import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
 import { completionIdsOf, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
-import { leftPadded, lossPositionLogProbs, stopTokenIdsOf } from '../causal-lm-parts';
+import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
 import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from '../qwen2/qwen2-decoder';
 import { type MropePositions, mropePositions, mropeTables } from './mrope';
@@ -79,7 +77,7 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
   readonly variableGroups: Record<string, RegExp>;
   readonly defaultLoraTargets: string;
   readonly stopTokenIds: number[];
-  private readonly inverseFrequencies: Float32Array;
+  readonly inverseFrequencies: Float32Array;
   private frozen = false;
 
   private constructor(
@@ -262,87 +260,38 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
   }
 
   async generate(requests: readonly ChatMessage[][], options: GenerateOptions = {}): Promise<GenerateResult[]> {
-    const n = options.n ?? 1;
-    const expanded = requests.flatMap((messages) => Array.from({ length: n }, () => messages));
-    const random = mulberry32(options.seed ?? 0);
-    const size = this.options.generationBatchSize ?? 4;
-    const completions: Completion[] = [];
-    for (let start = 0; start < expanded.length; start += size) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      completions.push(...(await this.generateBatch(expanded.slice(start, start + size), options, random)));
-    }
-    return requests.map((_, i) => ({ completions: completions.slice(i * n, (i + 1) * n) }));
-  }
-
-  private async generateBatch(requests: ChatMessage[][], options: GenerateOptions, random: () => number): Promise<Completion[]> {
-    const c = this.parsed.text;
-    const prompts = await Promise.all(requests.map((m) => this.promptRow(m)));
-    const rows = prompts.length;
-    const { ids, steps, offsets, valid } = leftPadded(
-      prompts.map((p) => p.ids),
-      this.stopTokenIds[0] as number,
-    );
-    // Padding takes position 1 on every axis, as the reference does; it is masked anyway.
-    const positions = { t: new Int32Array(rows * steps).fill(1), h: new Int32Array(rows * steps).fill(1), w: new Int32Array(rows * steps).fill(1) };
-    prompts.forEach((p, b) => {
-      for (let t = 0; t < p.ids.length; t++) {
-        const at = b * steps + (offsets[b] as number) + t;
-        positions.t[at] = p.positions.t[t] as number;
-        positions.h[at] = p.positions.h[t] as number;
-        positions.w[at] = p.positions.w[t] as number;
-      }
-    });
-    let caches: KvCache[] = [];
-    const lastLogits = (hidden: Tensor, at: number) => tf.tidy(() => qwen2Logits(tf.reshape(tf.slice(hidden, [0, at, 0], [rows, 1, c.hiddenSize]), [rows, c.hiddenSize]), this.weights, c, this.naming.text, HEAD));
-    return decodeLoop(
-      {
-        prefill: () =>
-          tf.tidy(() => {
-            const inputs = tf.reshape(this.inputEmbeddings(ids, prompts.flatMap((p) => p.images)), [rows, steps, c.hiddenSize]);
-            const bias = causalPaddingBias(tf.tensor2d(valid.flat(), [rows, steps]), steps);
-            const out = qwen2Decoder(inputs, this.weights, c, this.naming.text, this.rope(positions, rows, steps), bias, []);
-            caches = out.caches;
-            return lastLogits(out.hidden, steps - 1);
-          }),
-        step: (next, step) => {
-          for (let b = 0; b < rows; b++) valid[b]!.push(1);
-          const total = steps + step + 1;
-          const previous = caches;
-          const logits = tf.tidy(() => {
-            const bias = tf.reshape(tf.mul(tf.sub(1, tf.tensor2d(valid.flat(), [rows, total])), MASKED), [rows, 1, 1, total]);
-            // After the prompt every axis goes on from its largest position + 1: plain 1-D rotary.
-            const { cos, sin } = rotaryTables(
-              prompts.map((p) => p.positions.next + step),
-              this.inverseFrequencies,
-            );
-            const rope = { cos: tf.tensor4d(cos, [rows, 1, 1, c.headDim]), sin: tf.tensor4d(sin, [rows, 1, 1, c.headDim]) };
-            const embedded = tf.reshape(gatherRows(this.weights.get(`${this.naming.text}.embed_tokens.weight`), tf.tensor1d(next, 'int32')), [rows, 1, c.hiddenSize]);
-            const out = qwen2Decoder(embedded, this.weights, c, this.naming.text, rope, bias, previous);
-            caches = out.caches;
-            return lastLogits(out.hidden, 0);
-          });
-          for (const cache of previous) tf.dispose([cache.k, cache.v]);
-          return logits;
+    return generateInChunks(requests, options, this.options.generationBatchSize ?? 4, async (rows, random) => {
+      const c = this.parsed.text;
+      const prompts = await Promise.all(rows.map((m) => this.promptRow(m)));
+      const { ids, steps, offsets, valid } = leftPadded(
+        prompts.map((p) => p.ids),
+        this.stopTokenIds[0] as number,
+      );
+      // Padding takes position 1 on every axis, as the reference does; it is masked anyway.
+      const size = rows.length * steps;
+      const positions = { t: new Int32Array(size).fill(1), h: new Int32Array(size).fill(1), w: new Int32Array(size).fill(1) };
+      prompts.forEach((p, b) => {
+        for (let t = 0; t < p.ids.length; t++) {
+          const at = b * steps + (offsets[b] as number) + t;
+          positions.t[at] = p.positions.t[t] as number;
+          positions.h[at] = p.positions.h[t] as number;
+          positions.w[at] = p.positions.w[t] as number;
+        }
+      });
+      const decoding = { weights: this.weights, decoder: c, prefix: this.naming.text, head: HEAD, tokenizer: this.tokenizer, stopTokenIds: this.stopTokenIds, inverseFrequencies: this.inverseFrequencies };
+      return qwen2DecodeRows(
+        decoding,
+        {
+          rows: rows.length,
+          steps,
+          valid,
+          nextPositions: prompts.map((p) => p.positions.next),
+          prefill: () => ({ inputs: tf.reshape(this.inputEmbeddings(ids, prompts.flatMap((p) => p.images)), [rows.length, steps, c.hiddenSize]), rope: this.rope(positions, rows.length, steps) }),
         },
-        dispose: () => {
-          for (const cache of caches) tf.dispose([cache.k, cache.v]);
-          caches = [];
-        },
-      },
-      {
-        rows,
-        vocabSize: c.vocabSize,
-        maxNewTokens: options.maxNewTokens ?? 512,
-        temperature: options.temperature ?? 0,
-        ...(options.topK !== undefined ? { topK: options.topK } : {}),
-        ...(options.topP !== undefined ? { topP: options.topP } : {}),
-        stopTokenIds: this.stopTokenIds,
-        ...(options.stop ? { stopStrings: options.stop } : {}),
-        decode: (tokens) => this.tokenizer.decode(tokens),
+        options,
         random,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    );
+      );
+    });
   }
 
   async save(dir: string, options: SaveOptions = {}): Promise<void> {

@@ -1,12 +1,10 @@
 import { join, resolve } from 'node:path';
 import type { ChatMessage } from '../../../chat';
-import type { Completion, GenerateOptions, GenerateResult } from '../../../vision-language-model';
+import type { GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
 import { dtypeOfTorchName } from '../../checkpoint/dtype';
 import { type WeightLayout, layoutOf, loadWeightSet, restoreModelWeights, shardedLayout } from '../../checkpoint/weights-io';
-import { decodeLoop } from '../../generation/decode-loop';
-import { mulberry32 } from '../../generation/seeded-random';
-import { type KvCache, MASKED, causalPaddingBias } from '../../nn/attention';
+import { causalPaddingBias } from '../../nn/attention';
 import { gatherRows } from '../../nn/gather-rows';
 import { rotaryInverseFrequencies, rotaryTables } from '../../nn/rotary';
 import { type LinearModule, WeightSet } from '../../nn/weights';
@@ -14,7 +12,7 @@ import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
 import { completionIdsOf, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
-import { leftPadded, lossPositionLogProbs, stopTokenIdsOf } from '../causal-lm-parts';
+import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
 import { type Qwen2DecoderConfig, qwen2DecoderConfig } from './qwen2-config';
 import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from './qwen2-decoder';
@@ -45,7 +43,7 @@ export class Qwen2ForCausalLM implements TrainableModel {
   readonly defaultLoraTargets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
   readonly id: string;
   private frozen = false;
-  private readonly inverseFrequencies: Float32Array;
+  readonly inverseFrequencies: Float32Array;
   /** Tokens that end a completion: the tokenizer's end of turn, then every id the configs call end of sequence. */
   readonly stopTokenIds: number[];
 
@@ -166,68 +164,24 @@ export class Qwen2ForCausalLM implements TrainableModel {
   }
 
   async generate(requests: readonly ChatMessage[][], options: GenerateOptions = {}): Promise<GenerateResult[]> {
-    const n = options.n ?? 1;
-    const expanded = requests.flatMap((messages) => Array.from({ length: n }, () => messages));
-    const random = mulberry32(options.seed ?? 0);
-    const size = this.options.generationBatchSize ?? 8;
-    const completions: Completion[] = [];
-    for (let start = 0; start < expanded.length; start += size) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      completions.push(...(await this.generateBatch(expanded.slice(start, start + size), options, random)));
-    }
-    return requests.map((_, i) => ({ completions: completions.slice(i * n, (i + 1) * n) }));
-  }
-
-  private async generateBatch(requests: ChatMessage[][], options: GenerateOptions, random: () => number): Promise<Completion[]> {
-    const c = this.decoder;
-    const prompts = requests.map((m) => this.promptIds(m));
-    const rows = prompts.length;
-    const { ids, steps, offsets, valid } = leftPadded(prompts, this.stopTokenIds[0] as number);
-    const positions = Int32Array.from({ length: rows * steps }, (_, i) => Math.max(0, (i % steps) - (offsets[Math.floor(i / steps)] as number)));
-    let caches: KvCache[] = [];
-    const lastLogits = (hidden: Tensor, at: number) => tf.tidy(() => qwen2Logits(tf.reshape(tf.slice(hidden, [0, at, 0], [rows, 1, c.hiddenSize]), [rows, c.hiddenSize]), this.weights, c, PREFIX, HEAD));
-    return decodeLoop(
-      {
-        prefill: () =>
-          tf.tidy(() => {
-            const bias = causalPaddingBias(tf.tensor2d(valid.flat(), [rows, steps]), steps);
-            const out = qwen2Decoder(tf.reshape(this.embed(ids), [rows, steps, c.hiddenSize]), this.weights, c, PREFIX, this.rope(positions, rows, steps), bias, []);
-            caches = out.caches;
-            return lastLogits(out.hidden, steps - 1);
-          }),
-        step: (next, step) => {
-          for (let b = 0; b < rows; b++) valid[b]!.push(1);
-          const total = steps + step + 1;
-          const previous = caches;
-          const logits = tf.tidy(() => {
-            const bias = tf.reshape(tf.mul(tf.sub(1, tf.tensor2d(valid.flat(), [rows, total])), MASKED), [rows, 1, 1, total]);
-            const rope = this.rope(prompts.map((p) => p.length + step), rows, 1);
-            const out = qwen2Decoder(tf.reshape(this.embed(next), [rows, 1, c.hiddenSize]), this.weights, c, PREFIX, rope, bias, previous);
-            caches = out.caches;
-            return lastLogits(out.hidden, 0);
-          });
-          for (const cache of previous) tf.dispose([cache.k, cache.v]);
-          return logits;
+    return generateInChunks(requests, options, this.options.generationBatchSize ?? 8, async (rows, random) => {
+      const prompts = rows.map((m) => this.promptIds(m));
+      const { ids, steps, offsets, valid } = leftPadded(prompts, this.stopTokenIds[0] as number);
+      const positions = Int32Array.from({ length: rows.length * steps }, (_, i) => Math.max(0, (i % steps) - (offsets[Math.floor(i / steps)] as number)));
+      const decoding = { weights: this.weights, decoder: this.decoder, prefix: PREFIX, head: HEAD, tokenizer: this.tokenizer, stopTokenIds: this.stopTokenIds, inverseFrequencies: this.inverseFrequencies };
+      return qwen2DecodeRows(
+        decoding,
+        {
+          rows: rows.length,
+          steps,
+          valid,
+          nextPositions: prompts.map((p) => p.length),
+          prefill: () => ({ inputs: tf.reshape(this.embed(ids), [rows.length, steps, this.decoder.hiddenSize]), rope: this.rope(positions, rows.length, steps) }),
         },
-        dispose: () => {
-          for (const cache of caches) tf.dispose([cache.k, cache.v]);
-          caches = [];
-        },
-      },
-      {
-        rows,
-        vocabSize: c.vocabSize,
-        maxNewTokens: options.maxNewTokens ?? 512,
-        temperature: options.temperature ?? 0,
-        ...(options.topK !== undefined ? { topK: options.topK } : {}),
-        ...(options.topP !== undefined ? { topP: options.topP } : {}),
-        stopTokenIds: this.stopTokenIds,
-        ...(options.stop ? { stopStrings: options.stop } : {}),
-        decode: (tokens) => this.tokenizer.decode(tokens),
+        options,
         random,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    );
+      );
+    });
   }
 
   /**
