@@ -78,6 +78,12 @@ describe('iad-r1-models', () => {
     expect(result.completions[0].logProbs).toHaveLength(result.completions[0].tokenIds.length);
   });
 
+  it('refuses, before loading, a model over --max-memory, naming the estimate and the limit', async () => {
+    const error = await run('node', [cli, 'generate', '--model', checkpoint, '--request', request, '--max-memory', '0.000001']).catch((e: { code: number; stderr: string }) => e);
+    expect((error as { code: number }).code).toBe(1);
+    expect((error as { stderr: string }).stderr).toMatch(/tiny-qwen2: the model needs about [\d.]+ MiB in float32 for inference at 2,048 tokens \(weights and KV cache\), more than the 1\.0 KiB allowed; raise the limit/);
+  });
+
   it('names the file and field of a bad request, and the folder of an unsupported model', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ messages: [{ role: 'robot', content: 'hi' }] }));

@@ -14,6 +14,8 @@ import { isUserFacingError, numberArgument, wholeNumberArgument } from './traini
 const whole = wholeNumberArgument;
 const number = numberArgument;
 const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']);
+const maxMemoryOption = () => new Option('--max-memory <GB>', "refuse a model whose float32 inference estimate exceeds this (default: the machine's memory)").argParser(numberArgument);
+const loadOptions = (o: { maxMemory?: number }) => (o.maxMemory !== undefined ? { maxMemoryBytes: o.maxMemory * 1024 ** 3 } : {});
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const program = new Command().name('iad-r1-models').description('Open, inspect and run the in-process models of IAD-R1 (Hugging Face checkpoints and TinyVLM) in TensorFlow.js.').showHelpAfterError();
@@ -97,11 +99,12 @@ program
   .addOption(new Option('--n <n>', 'completions').argParser(whole(1)).default(1))
   .addOption(new Option('--seed <n>').argParser(whole(0)).default(0))
   .addOption(backendOption())
+  .addOption(maxMemoryOption())
   .addHelpText('after', '\nExample:\n  iad-r1-models generate --model Qwen2.5-0.5B-Instruct --request request.json --max-new-tokens 64')
   .action(async (o) => {
     await selectBackend({ ...(o.backend ? { prefer: o.backend } : {}), log: say });
     const messages = await readRequestFile(o.request);
-    const model = await loadModel(o.model);
+    const model = await loadModel(o.model, loadOptions(o));
     const [result] = await model.generate([messages], {
       maxNewTokens: o.maxNewTokens,
       temperature: o.temperature,
@@ -121,12 +124,13 @@ program
   .requiredOption('--request <file>', 'request JSON')
   .addOption(new Option('--positions <k>', "last K positions, or 'all'").default('1'))
   .addOption(backendOption())
+  .addOption(maxMemoryOption())
   .addHelpText('after', '\nExample:\n  iad-r1-models logits --model tiny-qwen2 --request request.json --positions all > ours.json')
   .action(async (o) => {
     const positions = o.positions === 'all' ? Infinity : whole(1)(o.positions);
     await selectBackend({ ...(o.backend ? { prefer: o.backend } : {}), log: say });
     const messages = await readRequestFile(o.request);
-    const model = await loadModel(o.model);
+    const model = await loadModel(o.model, loadOptions(o));
     const last = messages[messages.length - 1];
     const batch = await model.prepareTrainingBatch([{ messages, completion: last?.role === 'assistant' ? undefined : '', appendEos: false }]);
     const logits = tf.tidy(() => model.logits(batch).arraySync() as number[][][]);
