@@ -6,6 +6,7 @@ import type { ChatMessage } from '../src/index';
 import { BpeTokenizer, TinyVLM, type TrainingExample, sftLoss, tf } from '../src/tfjs/index';
 import { conv3x3Relu } from '../src/tfjs/architectures/tiny-vlm/conv-stem';
 import '@tensorflow/tfjs-backend-wasm';
+import { expectCpuAndWasmAgree } from './fixtures/backend-agreement';
 
 // Images are passed as generated pixel arrays: the loader below turns a "colour:x" string into an
 // image, so these tests need no files and no sharp.
@@ -84,22 +85,7 @@ describe('TinyVLM training surface', () => {
     ['a conv stem', { visionStem: [4, 6] }],
     ['a conv stem and the summary token', { visionStem: [4, 6], imageSummaryToken: true }],
   ])('gives the same loss and gradients on the wasm and cpu backends (%s)', async (_, extra) => {
-    const results: Record<string, { loss: number; grads: number[] }> = {};
-    for (const backend of ['cpu', 'wasm']) {
-      await tf.setBackend(backend);
-      const model = TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 3, imageLoader });
-      const batch = await model.prepareTrainingBatch([example(0), example(1), example(2)]);
-      results[backend] = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => sftLoss(model, batch) as tf.Scalar, variablesOf(model));
-        return { loss: value.dataSync()[0] as number, grads: variablesOf(model).map((v) => tf.sqrt(tf.sum(tf.square(grads[v.name] as tf.Tensor))).dataSync()[0] as number) };
-      });
-      model.dispose();
-    }
-    await tf.setBackend('cpu');
-    const { cpu, wasm } = results as Record<'cpu' | 'wasm', { loss: number; grads: number[] }>;
-    expect(Math.abs(cpu.loss - wasm.loss) / cpu.loss).toBeLessThan(1e-5);
-    cpu.grads.forEach((g, i) => expect(Math.abs(g - (wasm.grads[i] as number)), `variable ${i}`).toBeLessThanOrEqual(1e-4 * Math.max(1, g)));
-    expect(cpu.grads.every((g) => g > 0)).toBe(true);
+    await expectCpuAndWasmAgree(() => TinyVLM.create({ ...tiny, ...extra, vocabSize: tokenizer.size }, tokenizer, { seed: 3, imageLoader }), [example(0), example(1), example(2)], 1e-4);
   });
 
   it('leaks no tensors across training steps and generation', async () => {
