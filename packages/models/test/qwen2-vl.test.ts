@@ -5,6 +5,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectCpuAndWasmAgree } from './fixtures/backend-agreement';
+import { maxRelativeError } from './reference/max-relative-error';
+import { expectGreedyTokensMatchFullPass } from './fixtures/decoding-checks';
 import type { ChatMessage } from '../src/index';
 import { ConfigFieldError, Qwen2VLForConditionalGeneration, type Qwen2VlBatch, encodeQwen2VlImage, loadModel, processQwen2VlImage, readSafetensors, sftLoss, tf, trainedVariables, writeSafetensors } from '../src/tfjs/index';
 import { tinyQwen2Vl, tinyQwen2VlConfig } from './fixtures/tiny-checkpoints';
@@ -46,15 +48,6 @@ function referenceConfigs(model: Qwen2VLForConditionalGeneration): { text: Refer
 }
 
 const rows = (values: Float32Array, width: number) => Array.from({ length: values.length / width }, (_, i) => Array.from(values.subarray(i * width, (i + 1) * width)));
-
-function maxRelativeError(actual: number[][], expected: number[][]): number {
-  let worst = 0;
-  expected.forEach((row, t) => {
-    const scale = Math.max(...row.map(Math.abs));
-    row.forEach((v, i) => (worst = Math.max(worst, Math.abs(((actual[t] as number[])[i] as number) - v) / scale)));
-  });
-  return worst;
-}
 
 describe.each(VARIANTS)('%s', (variant) => {
   it('encodes an image as a plain-loop float64 reference does (2-D rotary, windows, the 2 × 2 merger)', async () => {
@@ -104,13 +97,7 @@ describe.each(VARIANTS)('%s', (variant) => {
     const [alone] = await model.generate([prompt], { maxNewTokens: 8 });
     const tokens = alone?.completions[0]?.tokenIds as number[];
     expect(tokens.length).toBeGreaterThan(2);
-    const batch = await model.prepareTrainingBatch([{ messages: prompt, completionIds: tokens, appendEos: false }]);
-    const start = batch.lossMask.indexOf(1);
-    const full = tf.tidy(() => model.logits(batch).arraySync() as number[][][]);
-    tokens.forEach((token, i) => {
-      const row = full[0]?.[start + i] as number[];
-      expect(row.indexOf(Math.max(...row)), `token ${i}`).toBe(token);
-    });
+    await expectGreedyTokensMatchFullPass(model, prompt, tokens);
     const together = await model.generate([[{ role: 'user', content: 'A text-only question, longer than the other prompt is in tokens? '.repeat(3) }], prompt], { maxNewTokens: 8 });
     expect(together[1]?.completions[0]?.tokenIds).toEqual(tokens);
     model.dispose();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectCpuAndWasmAgree } from './fixtures/backend-agreement';
+import { maxRelativeError } from './reference/max-relative-error';
+import { expectGreedyTokensMatchFullPass } from './fixtures/decoding-checks';
 import type { ChatMessage } from '../src/index';
 import {
   CheckpointError,
@@ -27,16 +29,6 @@ const user = (text: string): ChatMessage[] => [{ role: 'user', content: text }];
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** Max over positions of max |a − b| / max |b| per row. */
-function maxRelativeError(actual: number[][], expected: number[][]): number {
-  let worst = 0;
-  expected.forEach((row, t) => {
-    const scale = Math.max(...row.map(Math.abs));
-    row.forEach((v, i) => (worst = Math.max(worst, Math.abs(((actual[t] as number[])[i] as number) - v) / scale)));
-  });
-  return worst;
-}
 
 async function logitsOf(model: Qwen2ForCausalLM, messages: ChatMessage[], completion: string): Promise<{ ids: number[]; logits: number[][] }> {
   const batch = await model.prepareTrainingBatch([{ messages, completion, appendEos: false }]);
@@ -74,17 +66,11 @@ describe('Qwen2ForCausalLM', () => {
     const [alone] = await model.generate([prompt], { maxNewTokens: 12, temperature: 0 });
     const tokens = alone?.completions[0]?.tokenIds as number[];
     expect(tokens.length).toBeGreaterThan(3);
-    const batch = await model.prepareTrainingBatch([{ messages: prompt, completionIds: tokens, appendEos: false }]);
-    const promptLength = batch.lossMask.indexOf(1);
-    const full = tf.tidy(() => model.logits(batch).arraySync() as number[][][]);
-    tokens.forEach((token, i) => {
-      const row = full[0]?.[promptLength + i] as number[];
-      expect(row.indexOf(Math.max(...row)), `token ${i}`).toBe(token);
-    });
+    const rows = await expectGreedyTokensMatchFullPass(model, prompt, tokens);
     // Log-probabilities of what was sampled equal the full pass's log-softmax.
     const logProbs = alone?.completions[0]?.logProbs as number[];
     tokens.forEach((token, i) => {
-      const row = full[0]?.[promptLength + i] as number[];
+      const row = rows[i] as number[];
       const max = Math.max(...row);
       const expected = (row[token] as number) - max - Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
       expect(Math.abs((logProbs[i] as number) - expected)).toBeLessThan(1e-4);
