@@ -58,6 +58,34 @@ export function mropePositions(ids: readonly number[], imageTokenId: number, gri
   return { t, h, w, next };
 }
 
+/** Where one sequence sits in a padded batch row: its first column, and how many tokens it has. */
+export interface PaddedSpan {
+  positions: MropePositions;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The 3-D positions of a padded batch, [rows · steps] per axis: each sequence's positions from its
+ * offset; tokens past its prompt (a completion being taught) go on from `next` on all three axes;
+ * padding takes 1 on every axis, as the reference gives it (it is masked anyway).
+ */
+export function paddedMropePositions(spans: readonly PaddedSpan[], steps: number): Pick<MropePositions, 't' | 'h' | 'w'> {
+  const size = spans.length * steps;
+  const out = { t: new Int32Array(size).fill(1), h: new Int32Array(size).fill(1), w: new Int32Array(size).fill(1) };
+  spans.forEach(({ positions, offset, length }, b) => {
+    const prompt = positions.t.length;
+    for (let k = 0; k < length; k++) {
+      const at = b * steps + offset + k;
+      const after = positions.next + k - prompt;
+      out.t[at] = k < prompt ? (positions.t[k] as number) : after;
+      out.h[at] = k < prompt ? (positions.h[k] as number) : after;
+      out.w[at] = k < prompt ? (positions.w[k] as number) : after;
+    }
+  });
+  return out;
+}
+
 /**
  * cos and sin [tokens × D] for 3-D positions: frequency i of the half-head (1/θ^(2i/D)) takes its
  * angle from the temporal position while i < s₀, the height position while i < s₀ + s₁, the width

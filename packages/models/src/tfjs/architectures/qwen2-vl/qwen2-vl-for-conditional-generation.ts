@@ -15,7 +15,7 @@ import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from
 import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
 import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from '../qwen2/qwen2-decoder';
-import { type MropePositions, mropePositions, mropeTables } from './mrope';
+import { type MropePositions, mropePositions, mropeTables, paddedMropePositions } from './mrope';
 import { type Qwen2VlConfig, qwen2VlConfig } from './qwen2-vl-config';
 import { type Qwen2VlProcessorConfig, type VisionPatches, processQwen2VlImage, processorConfigOf, qwen2VlProcessorSchema, readQwen2VlProcessorConfig } from './qwen2-vl-image-processor';
 import { encodeQwen2VlImage, qwen2VisionLinears, qwen2VisionSpecs } from './qwen2-vl-vision';
@@ -196,19 +196,10 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
       return { ids: [...prompt.ids, ...completionIdsOf(example, i, (text) => this.tokenizer.encode(text), endOfTurn)], promptLength: prompt.ids.length };
     });
     const batch = rightPaddedBatch(rows);
-    const size = batch.batch * batch.steps;
-    const positions = { t: new Int32Array(size).fill(1), h: new Int32Array(size).fill(1), w: new Int32Array(size).fill(1) };
-    prompts.forEach((prompt, b) => {
-      const length = (rows[b] as { ids: number[] }).ids.length;
-      // The completion continues the prompt's positions on all three axes.
-      for (let t = 0; t < length; t++) {
-        const at = b * batch.steps + t;
-        const inPrompt = t < prompt.ids.length;
-        positions.t[at] = inPrompt ? (prompt.positions.t[t] as number) : prompt.positions.next + t - prompt.ids.length;
-        positions.h[at] = inPrompt ? (prompt.positions.h[t] as number) : prompt.positions.next + t - prompt.ids.length;
-        positions.w[at] = inPrompt ? (prompt.positions.w[t] as number) : prompt.positions.next + t - prompt.ids.length;
-      }
-    });
+    const positions = paddedMropePositions(
+      prompts.map((prompt, b) => ({ positions: prompt.positions, offset: 0, length: (rows[b] as { ids: number[] }).ids.length })),
+      batch.steps,
+    );
     return { ...batch, images: prompts.flatMap((p) => p.images), positions };
   }
 
@@ -267,17 +258,10 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
         prompts.map((p) => p.ids),
         this.stopTokenIds[0] as number,
       );
-      // Padding takes position 1 on every axis, as the reference does; it is masked anyway.
-      const size = rows.length * steps;
-      const positions = { t: new Int32Array(size).fill(1), h: new Int32Array(size).fill(1), w: new Int32Array(size).fill(1) };
-      prompts.forEach((p, b) => {
-        for (let t = 0; t < p.ids.length; t++) {
-          const at = b * steps + (offsets[b] as number) + t;
-          positions.t[at] = p.positions.t[t] as number;
-          positions.h[at] = p.positions.h[t] as number;
-          positions.w[at] = p.positions.w[t] as number;
-        }
-      });
+      const positions = paddedMropePositions(
+        prompts.map((p, b) => ({ positions: p.positions, offset: offsets[b] as number, length: p.ids.length })),
+        steps,
+      );
       const decoding = { weights: this.weights, decoder: c, prefix: this.naming.text, head: HEAD, tokenizer: this.tokenizer, stopTokenIds: this.stopTokenIds, inverseFrequencies: this.inverseFrequencies };
       return qwen2DecodeRows(
         decoding,

@@ -157,8 +157,8 @@ export function patchesFromPixels(pixels: ArrayLike<number>, height: number, wid
 
 /**
  * The Qwen2-VL / Qwen2.5-VL image processor for one image: `smart_resize`, a cubic resize with
- * sharp (the reference resamples with PIL's bicubic; the two differ by a grey level or two at
- * edges — see the models README), rescale and normalise with the checkpoint's mean and std, and
+ * sharp (the reference resamples with PIL's bicubic; the two differ slightly, most values not at
+ * all — measured in the models README), rescale and normalise with the checkpoint's mean and std, and
  * the patch order of {@link patchesFromPixels}.
  */
 export async function processQwen2VlImage(image: ImageInput, c: Qwen2VlProcessorConfig): Promise<VisionPatches> {
