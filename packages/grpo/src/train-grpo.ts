@@ -8,16 +8,15 @@ import {
   type TrainingBatch,
   type TrainingExample,
   type TrainingLoopOptions,
-  applyLora,
   clipByGlobalNorm,
   cosineWithWarmup,
   indicesByLabel,
   labelsDigest,
   loadModel,
+  prepareTrainedWeights,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
-  trainedVariables,
 } from '@iad-r1/models/tfjs';
 import type { Completion } from '@iad-r1/models';
 import { type RewardComponents, scGrpoReward, tagValue } from '@iad-r1/rewards';
@@ -176,14 +175,8 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
     await writeFile(referenceMark, `${JSON.stringify({ architecture: reference.architecture, savedAt: new Date().toISOString() })}\n`);
   }
 
-  if (options.lora) {
-    if (policy.weights.lora.size > 0) throw new RangeError('the policy already has LoRA adapters: train them as they are (leave out `lora`), or merge them first (mergeLora)');
-    applyLora(policy, options.lora);
-  }
-  const variables = trainedVariables(policy, { freezeVision: options.freezeVision ?? false, ...(options.freeze ? { freeze: options.freeze } : {}) });
+  const { variables, digest: trainedDigest } = prepareTrainedWeights(policy, options);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
-  // Which weights train (LoRA, freezing): a resume with others would load moments onto the wrong weights.
-  const trainedDigest = labelsDigest(variables.map(([name]) => name)) as string;
   const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation, trained: trainedDigest, ...(strataDigest ? { strata: strataDigest } : {}) };
   const metricsFile = join(out, 'metrics.jsonl');
   if (options.resume !== false) {

@@ -7,17 +7,16 @@ import {
   type TrainableModel,
   type TrainingExample,
   type TrainingLoopOptions,
-  applyLora,
   clipByGlobalNorm,
   cosineWithWarmup,
   indicesByLabel,
   labelsDigest,
   mulberry32,
+  prepareTrainedWeights,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   sftLoss,
   tf,
-  trainedVariables,
 } from '@iad-r1/models/tfjs';
 
 /** PA-SFT options; see {@link trainSft} for the defaults. */
@@ -172,15 +171,10 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const peak = options.learningRate ?? 2e-5;
   await mkdir(join(out, 'checkpoints'), { recursive: true });
 
-  if (options.lora) {
-    if (model.weights.lora.size > 0) throw new RangeError('the model already has LoRA adapters: train them as they are (leave out `lora`), or merge them first (mergeLora)');
-    applyLora(model, options.lora);
-  }
-  const variables = trainedVariables(model, { freezeVision: options.freezeVision ?? false, ...(options.freeze ? { freeze: options.freeze } : {}) });
+  const { variables, digest: trainedDigest } = prepareTrainedWeights(model, options);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0.1 });
   const strataDigest = labelsDigest(options.strata);
   const groupsDigest = labelsDigest(options.batchGroups);
-  const trainedDigest = labelsDigest(variables.map(([name]) => name)) as string;
   const state: SftState = {
     trained: trainedDigest,
     step: 0,

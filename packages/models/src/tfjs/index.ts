@@ -61,6 +61,7 @@ export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { type TrainerState, checkpointToResume, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
 export type { TrainingLoopOptions } from './training/training-loop-options';
 export { indicesByLabel, labelsDigest } from './training/example-labels';
+export { type TrainedWeightsOptions, prepareTrainedWeights } from './training/trained-weights';
 export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, type VisionFeatureModel, pairedBatch, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';
 

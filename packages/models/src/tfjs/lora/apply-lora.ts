@@ -28,7 +28,7 @@ let adapterSeeds = 0;
  */
 export function applyLora(model: TrainableModel, input: LoraSettingsInput): string[] {
   const parsed = loraSettingsSchema.parse(input);
-  if (model.weights.lora.size > 0) throw new RangeError('this model already has LoRA adapters');
+  if (model.weights.lora.size > 0) throw new RangeError('this model already has LoRA adapters: train them as they are (leave out `lora` in a trainer), or merge them first (mergeLora)');
   const settings: LoraSettings = { ...parsed, alpha: parsed.alpha ?? parsed.rank, targetModules: parsed.targetModules ?? (typeof model.defaultLoraTargets === 'string' ? model.defaultLoraTargets : [...model.defaultLoraTargets]) };
   const linears = model.linearModules();
   const chosen = linears.filter((m) => isLoraTarget(m.module, settings.targetModules));
