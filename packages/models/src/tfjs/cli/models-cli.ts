@@ -9,12 +9,12 @@ import { estimateMemory, formatBytes } from '../memory-estimate';
 import { selectBackend } from '../select-backend';
 import { tf } from '../tf';
 import { RequestFileError, readRequestFile } from './request-file';
-import { isUserFacingError, numberArgument, wholeNumberArgument } from './training-cli-options';
+import { isUserFacingError, numberArgument, positiveNumberArgument, wholeNumberArgument } from './training-cli-options';
 
 const whole = wholeNumberArgument;
 const number = numberArgument;
 const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']);
-const maxMemoryOption = () => new Option('--max-memory <GB>', "refuse a model whose float32 inference estimate exceeds this (default: the machine's memory)").argParser(numberArgument);
+const maxMemoryOption = () => new Option('--max-memory <GB>', "refuse a model whose float32 inference estimate exceeds this (default: the machine's memory)").argParser(positiveNumberArgument);
 const loadOptions = (o: { maxMemory?: number }) => (o.maxMemory !== undefined ? { maxMemoryBytes: o.maxMemory * 1024 ** 3 } : {});
 const say = (line: string) => process.stderr.write(`${line}\n`);
 

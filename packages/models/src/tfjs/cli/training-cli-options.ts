@@ -14,6 +14,13 @@ export function numberArgument(value: string): number {
   return n;
 }
 
+/** A commander argument parser for a number above 0 (a size, a limit). */
+export function positiveNumberArgument(value: string): number {
+  const n = numberArgument(value);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a number above 0');
+  return n;
+}
+
 /** A commander argument parser for a whole number ≥ `min`. */
 export function wholeNumberArgument(min: number): (value: string) => number {
   return (value) => {
