@@ -5,8 +5,15 @@
 export const FLOAT_DTYPES = { F32: 4, F16: 2, BF16: 2, F64: 8 } as const;
 export type FloatDtype = keyof typeof FLOAT_DTYPES;
 
-/** The safetensors dtype of a `torch_dtype` string from config.json (`bfloat16` → BF16). */
-export function dtypeOfTorchName(name: string | undefined): FloatDtype | undefined {
+/**
+ * The dtype a config.json says its weights are stored in (`torch_dtype`, or newer transformers'
+ * `dtype`; `bfloat16` → BF16), float32 when it names none this package writes.
+ */
+export function storedDtypeOf(config: Record<string, unknown>): FloatDtype {
+  return dtypeOfTorchName(config.torch_dtype ?? config.dtype) ?? 'F32';
+}
+
+function dtypeOfTorchName(name: unknown): FloatDtype | undefined {
   switch (name) {
     case 'float32':
       return 'F32';

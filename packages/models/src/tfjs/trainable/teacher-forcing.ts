@@ -1,6 +1,11 @@
 import type { ChatMessage } from '../../chat';
 import type { TrainingBatch, TrainingExample } from './trainable-model';
 
+/** A conversation without its final assistant message (the completion being taught), if it has one. */
+export function promptMessages(messages: readonly ChatMessage[]): readonly ChatMessage[] {
+  return messages[messages.length - 1]?.role === 'assistant' ? messages.slice(0, -1) : messages;
+}
+
 /** The text of a final assistant message, or undefined. */
 export function completionOf(messages: readonly ChatMessage[]): string | undefined {
   const last = messages[messages.length - 1];

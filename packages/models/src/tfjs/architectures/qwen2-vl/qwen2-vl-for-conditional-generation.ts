@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { ChatMessage, ImageInput } from '../../../chat';
 import type { GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
-import { dtypeOfTorchName } from '../../checkpoint/dtype';
+import { storedDtypeOf } from '../../checkpoint/dtype';
 import { type WeightLayout, layoutOf, loadWeightSet, restoreModelWeights, shardedLayout } from '../../checkpoint/weights-io';
 import { causalPaddingBias } from '../../nn/attention';
 import { gatherRows } from '../../nn/gather-rows';
@@ -10,7 +10,7 @@ import { rotaryInverseFrequencies } from '../../nn/rotary';
 import { type LinearModule, WeightSet } from '../../nn/weights';
 import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
-import { completionIdsOf, rightPaddedBatch } from '../../trainable/teacher-forcing';
+import { completionIdsOf, promptMessages, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
 import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
@@ -120,7 +120,7 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
       };
       const specs = Qwen2VLForConditionalGeneration.specs(parsed, naming, 0);
       const weights = await loadWeightSet(specs, checkpoint);
-      const fallback = shardedLayout(specs, dtypeOfTorchName((config.torch_dtype ?? config.dtype) as string | undefined) ?? 'F32');
+      const fallback = shardedLayout(specs, storedDtypeOf(config));
       return new Qwen2VLForConditionalGeneration(config, parsed, processor, tokenizer, weights, naming, layoutOf(checkpoint, fallback), resolve(dir), generationConfig, {}, options);
     } finally {
       await checkpoint.close();
@@ -139,7 +139,7 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
     const processor = processorConfigOf(qwen2VlProcessorSchema.parse(preprocessor), options);
     const naming: Qwen2VlNaming = { text: 'model', visual: 'visual' };
     const specs = Qwen2VLForConditionalGeneration.specs(parsed, naming, options.seed ?? 0);
-    const layout = shardedLayout(specs, dtypeOfTorchName((config.torch_dtype ?? config.dtype) as string | undefined) ?? 'F32', options.maxShardBytes);
+    const layout = shardedLayout(specs, storedDtypeOf(config), options.maxShardBytes);
     const extra = { 'preprocessor_config.json': preprocessor, ...(options.generationConfig ? { 'generation_config.json': options.generationConfig } : {}) };
     return new Qwen2VLForConditionalGeneration(config, parsed, processor, tokenizer, WeightSet.initialise(specs), naming, layout, undefined, options.generationConfig, extra, options);
   }
@@ -166,7 +166,7 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
    * a final assistant message is left out (it is the completion).
    */
   async promptRow(messages: readonly ChatMessage[]): Promise<PromptRow> {
-    const prompt = messages[messages.length - 1]?.role === 'assistant' ? messages.slice(0, -1) : messages;
+    const prompt = promptMessages(messages);
     const images = await Promise.all(imagesOf(prompt).map((image) => processQwen2VlImage(image, this.processor)));
     const encoded = this.tokenizer.encode(this.tokenizer.renderChat(prompt, { addGenerationPrompt: true }));
     if (this.parsed.videoTokenId !== undefined && encoded.includes(this.parsed.videoTokenId)) throw new RangeError('video inputs are not supported');

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { ChatMessage } from '../../../chat';
 import type { GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
-import { dtypeOfTorchName } from '../../checkpoint/dtype';
+import { storedDtypeOf } from '../../checkpoint/dtype';
 import { type WeightLayout, layoutOf, loadWeightSet, restoreModelWeights, shardedLayout } from '../../checkpoint/weights-io';
 import { causalPaddingBias } from '../../nn/attention';
 import { gatherRows } from '../../nn/gather-rows';
@@ -10,7 +10,7 @@ import { rotaryInverseFrequencies, rotaryTables } from '../../nn/rotary';
 import { type LinearModule, WeightSet } from '../../nn/weights';
 import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
-import { completionIdsOf, rightPaddedBatch } from '../../trainable/teacher-forcing';
+import { completionIdsOf, promptMessages, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
 import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
@@ -72,7 +72,7 @@ export class Qwen2ForCausalLM implements TrainableModel {
     try {
       const specs = qwen2DecoderSpecs(decoder, PREFIX, HEAD, 0);
       const weights = await loadWeightSet(specs, checkpoint);
-      const fallback = shardedLayout(specs, dtypeOfTorchName((config.torch_dtype ?? config.dtype) as string | undefined) ?? 'F32');
+      const fallback = shardedLayout(specs, storedDtypeOf(config));
       return new Qwen2ForCausalLM(config, decoder, tokenizer, weights, layoutOf(checkpoint, fallback), resolve(dir), generationConfig, options);
     } finally {
       await checkpoint.close();
@@ -89,7 +89,7 @@ export class Qwen2ForCausalLM implements TrainableModel {
     const decoder = qwen2DecoderConfig(full, 'config.json');
     if (tokenizer.size > decoder.vocabSize) throw new RangeError(`the tokenizer has ${tokenizer.size} ids but vocab_size is ${decoder.vocabSize}`);
     const specs = qwen2DecoderSpecs(decoder, PREFIX, HEAD, options.seed ?? 0);
-    const layout = shardedLayout(specs, dtypeOfTorchName((full.torch_dtype ?? full.dtype) as string | undefined) ?? 'F32', options.maxShardBytes);
+    const layout = shardedLayout(specs, storedDtypeOf(full), options.maxShardBytes);
     return new Qwen2ForCausalLM(full, decoder, tokenizer, WeightSet.initialise(specs), layout, undefined, options.generationConfig, options);
   }
 
@@ -111,7 +111,7 @@ export class Qwen2ForCausalLM implements TrainableModel {
 
   /** Prompt ids of a conversation: the chat template with the generation prompt, tokenised. A final assistant message is left out (it is the completion). */
   promptIds(messages: readonly ChatMessage[]): number[] {
-    const prompt = messages[messages.length - 1]?.role === 'assistant' ? messages.slice(0, -1) : messages;
+    const prompt = promptMessages(messages);
     return this.tokenizer.encode(this.tokenizer.renderChat(prompt, { addGenerationPrompt: true, textOnly: true }));
   }
 

@@ -1,5 +1,6 @@
 import type { ChatMessage, ImageInput } from '../../../chat';
 import type { BpeTokenizer } from '../../tokenizer/bpe-tokenizer';
+import { promptMessages } from '../../trainable/teacher-forcing';
 
 /** A rendered prompt: token ids with image placeholder spans, and the images in order. */
 export interface RenderedPrompt {
@@ -23,9 +24,7 @@ export function renderChat(messages: readonly ChatMessage[], tokenizer: BpeToken
   const ids = [tokenizer.special('<bos>')];
   const imageStarts: number[] = [];
   const images: ImageInput[] = [];
-  const last = messages[messages.length - 1];
-  const prompt = last?.role === 'assistant' ? messages.slice(0, -1) : messages;
-  for (const message of prompt) {
+  for (const message of promptMessages(messages)) {
     ids.push(tokenizer.special(ROLE_TOKEN[message.role]));
     const parts = typeof message.content === 'string' ? [{ type: 'text' as const, text: message.content }] : message.content;
     for (const part of parts) {
