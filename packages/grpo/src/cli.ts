@@ -2,15 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { expertAdRecordSchema, parseRecords, scGrpoRecordSchema } from '@iad-r1/cot-schema';
 import {
   addTrainedWeightsOptions,
-  isUserFacingError,
+  exitWithCliError,
   loadModel,
-  loraSettingsFromOptions,
   numberArgument,
   selectBackend,
+  trainedWeightsFromOptions,
   wholeNumberArgument,
 } from '@iad-r1/models/tfjs';
 import { scGrpoReward } from '@iad-r1/rewards';
@@ -30,8 +30,6 @@ const train = program
   .requiredOption('--data <file>', 'sc-grpo.json (SC-GRPO records) or expert-ad.jsonl (canonical records)')
   .option('--images-root <dir>', "folder image paths are relative to (default: the data file's folder)")
   .requiredOption('--out <dir>', 'run folder: metrics.jsonl, reference/, checkpoints/')
-  .option('--export <dir>', 'write the trained policy here when training ends (with LoRA: the adapter, or see --merge-lora)')
-  .option('--merge-lora', 'with --export: fold the LoRA adapters into the weights')
   .addOption(new Option('--steps <n>', 'optimiser steps').argParser(whole(1)).makeOptionMandatory())
   .addOption(new Option('--group-size <n>', 'completions per prompt, G').argParser(whole(2)).default(4))
   .addOption(new Option('--prompts-per-step <n>').argParser(whole(1)).default(4))
@@ -53,8 +51,7 @@ const train = program
 
 addTrainedWeightsOptions(train).action(async (o) => {
   await selectBackend(o.backend ? { prefer: o.backend } : {});
-  const lora = loraSettingsFromOptions(o);
-  if (o.mergeLora && !o.export) throw new InvalidArgumentError('--merge-lora needs --export DIR');
+  const trainedWeights = trainedWeightsFromOptions(o);
   const text = await readFile(o.data, 'utf8');
   const imagesRoot = o.imagesRoot ?? dirname(o.data);
   const samples = o.data.endsWith('.jsonl')
@@ -86,9 +83,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
     weightDecay: o.weightDecay,
     checkpointEvery: o.checkpointEvery,
     seed: o.seed,
-    ...(lora ? { lora } : {}),
-    ...(o.freezeVision ? { freezeVision: true } : {}),
-    ...(o.freeze ? { freeze: o.freeze } : {}),
+    ...trainedWeights,
     log: (line) => process.stderr.write(`${line}\n`),
     onStep: (m) => {
       if (!started) {
@@ -104,8 +99,4 @@ addTrainedWeightsOptions(train).action(async (o) => {
   process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, reward: last?.reward, components: last?.components, checkpoint: result.checkpoint, ...(o.export ? { exported: o.export } : {}) })}\n`);
 });
 
-program.parseAsync().catch((error: unknown) => {
-  const known = isUserFacingError(error);
-  process.stderr.write(`iad-r1-grpo: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(known ? 1 : 2);
-});
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-grpo', error));

@@ -47,5 +47,10 @@ describe('iad-r1-grpo train', () => {
     const unsupported = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1']).catch((e: { code: number; stderr: string }) => e);
     expect((unsupported as { code: number }).code).toBe(1);
     expect((unsupported as { stderr: string }).stderr).toContain(`${dir}: model_type "bert" is not supported; supported: iad-r1-tiny-vlm, qwen2`);
+    const mergeAlone = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--lora-rank', '2', '--merge-lora']).catch((e: { code: number; stderr: string }) => e);
+    expect((mergeAlone as { code: number }).code).toBe(1);
+    expect((mergeAlone as { stderr: string }).stderr).toContain('iad-r1-grpo: --merge-lora needs --export DIR');
+    const alphaAlone = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--lora-alpha', '8']).catch((e: { code: number; stderr: string }) => e);
+    expect((alphaAlone as { stderr: string }).stderr).toContain('iad-r1-grpo: --lora-alpha and --lora-targets need --lora-rank');
   });
 });

@@ -83,7 +83,7 @@ describe('iad-r1-models', () => {
     expect((error as { code: number }).code).toBe(1);
     expect((error as { stderr: string }).stderr).toMatch(/tiny-qwen2: the model needs about [\d.]+ MiB in float32 for inference at 2,048 tokens \(weights and KV cache\), more than the 1\.0 KiB allowed; raise the limit/);
     const zero = await run('node', [cli, 'logits', '--model', checkpoint, '--request', request, '--max-memory', '0']).catch((e: { code: number; stderr: string }) => e);
-    expect((zero as { stderr: string }).stderr).toMatch(/option '--max-memory <GB>' argument '0' is invalid\. must be a number above 0/);
+    expect((zero as { stderr: string }).stderr).toMatch(/option '--max-memory <GB>' argument '0' is invalid\. must be a positive number/);
   });
 
   it('names the file and field of a bad request, and the folder of an unsupported model', async () => {

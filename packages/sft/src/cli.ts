@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
 import {
   BpeTokenizer,
@@ -10,12 +10,12 @@ import {
   type TinyVlmConfigInput,
   type TrainableModel,
   addTrainedWeightsOptions,
-  isUserFacingError,
+  exitWithCliError,
   checkpointToResume,
   loadModel,
-  loraSettingsFromOptions,
   numberArgument,
   selectBackend,
+  trainedWeightsFromOptions,
   wholeNumberArgument,
 } from '@iad-r1/models/tfjs';
 import { answerStrata, examplesFromExpertAd, examplesFromPaSft, imageCountGroups } from './sft-examples';
@@ -33,8 +33,6 @@ const train = program
   .option('--images-root <dir>', 'folder image paths are relative to (default: the data file\'s folder)')
   .requiredOption('--out <dir>', 'run folder: metrics.jsonl, checkpoints/')
   .option('--init <dir>', 'start from a checkpoint folder (Hugging Face layout, a PEFT adapter, or a saved TinyVLM) instead of a new TinyVLM')
-  .option('--export <dir>', 'write the trained model here when training ends (with LoRA: the adapter, or see --merge-lora)')
-  .option('--merge-lora', 'with --export: fold the LoRA adapters into the weights (a plain checkpoint)')
   .addOption(new Option('--epochs <n>').argParser(whole).default(2))
   .addOption(new Option('--max-steps <n>', 'stop after this many steps').argParser(whole))
   .addOption(new Option('--batch-size <n>').argParser(whole).default(8))
@@ -61,8 +59,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
     const examples = o.data.endsWith('.jsonl')
       ? examplesFromExpertAd(parseRecords(text, expertAdRecordSchema, { file: o.data }), { ...common, target: o.target, typeLevel: o.typeLevel, shots: Number(o.shots) as 0 | 1 })
       : examplesFromPaSft(parseRecords(text, paSftRecordSchema, { file: o.data }), common);
-    const lora = loraSettingsFromOptions(o);
-    if (o.mergeLora && !o.export) throw new InvalidArgumentError('--merge-lora needs --export DIR');
+    const trainedWeights = trainedWeightsFromOptions(o);
     let model: TrainableModel;
     const resumeFrom = await checkpointToResume(o.out);
     if (o.init) model = await loadModel(o.init);
@@ -93,9 +90,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
       ...(o.groupByImages ? { batchGroups: imageCountGroups(examples) } : {}),
       checkpointEvery: o.checkpointEvery,
       seed: o.seed,
-      ...(lora ? { lora } : {}),
-      ...(o.freezeVision ? { freezeVision: true } : {}),
-      ...(o.freeze ? { freeze: o.freeze } : {}),
+      ...trainedWeights,
       log: (line) => process.stderr.write(`${line}\n`),
       onStep: (m) => {
         if (!started) {
@@ -110,8 +105,4 @@ addTrainedWeightsOptions(train).action(async (o) => {
     process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, finalLoss: result.finalLoss, checkpoint: result.checkpoint, ...(o.export ? { exported: o.export } : {}) })}\n`);
   });
 
-program.parseAsync().catch((error: unknown) => {
-  const known = isUserFacingError(error);
-  process.stderr.write(`iad-r1-sft: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(known ? 1 : 2);
-});
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-sft', error));

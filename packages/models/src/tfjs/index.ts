@@ -66,7 +66,17 @@ export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionRes
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';
 
 // Shared CLI options of the trainers.
-export { addTrainedWeightsOptions, isUserFacingError, loraSettingsFromOptions, numberArgument, wholeNumberArgument } from './cli/training-cli-options';
+export {
+  type TrainedWeightsCliOptions,
+  addTrainedWeightsOptions,
+  exitWithCliError,
+  isUserFacingError,
+  loraSettingsFromOptions,
+  numberArgument,
+  positiveNumberArgument,
+  trainedWeightsFromOptions,
+  wholeNumberArgument,
+} from './cli/training-cli-options';
 
 // Memory estimates and the registry entries' shapes.
 export { type MemoryEstimate, type MemoryEstimateOptions, estimateMemory, formatBytes } from './memory-estimate';

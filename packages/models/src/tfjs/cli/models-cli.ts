@@ -9,7 +9,7 @@ import { estimateMemory, formatBytes } from '../memory-estimate';
 import { selectBackend } from '../select-backend';
 import { tf } from '../tf';
 import { RequestFileError, readRequestFile } from './request-file';
-import { isUserFacingError, numberArgument, positiveNumberArgument, wholeNumberArgument } from './training-cli-options';
+import { exitWithCliError, isUserFacingError, numberArgument, positiveNumberArgument, wholeNumberArgument } from './training-cli-options';
 
 const whole = wholeNumberArgument;
 const number = numberArgument;
@@ -140,8 +140,4 @@ program
     model.dispose();
   });
 
-program.parseAsync().catch((error: unknown) => {
-  const known = isUserFacingError(error) || error instanceof RequestFileError || error instanceof RangeError;
-  process.stderr.write(`iad-r1-models: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(known ? 1 : 2);
-});
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-models', error, isUserFacingError(error) || error instanceof RequestFileError || error instanceof RangeError));

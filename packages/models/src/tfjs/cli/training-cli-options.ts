@@ -6,6 +6,7 @@ import type { LoraSettingsInput } from '../lora/lora-settings';
 import { UnsupportedArchitectureError } from '../model-registry';
 import { NothingToTrainError } from '../trainable/trainable-variables';
 import { NonFiniteLossError } from '../training/non-finite-loss-error';
+import type { TrainedWeightsOptions } from '../training/trained-weights';
 
 /** A commander argument parser for a finite number. */
 export function numberArgument(value: string): number {
@@ -14,10 +15,10 @@ export function numberArgument(value: string): number {
   return n;
 }
 
-/** A commander argument parser for a number above 0 (a size, a limit). */
+/** A commander argument parser for a number above 0 (a size, a limit, a scale). */
 export function positiveNumberArgument(value: string): number {
   const n = numberArgument(value);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a number above 0');
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
   return n;
 }
 
@@ -49,15 +50,22 @@ export function isUserFacingError(error: unknown): boolean {
   );
 }
 
+/**
+ * A CLI's last word on a failure: the message alone and exit code 1 for an error the user can fix
+ * (`known`, by default {@link isUserFacingError}), the stack and exit code 2 for anything else.
+ *
+ * @example
+ * program.parseAsync().catch((error) => exitWithCliError('iad-r1-sft', error));
+ */
+export function exitWithCliError(cli: string, error: unknown, known: boolean = isUserFacingError(error)): never {
+  process.stderr.write(`${cli}: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(known ? 1 : 2);
+}
+
 const positiveInteger = wholeNumberArgument(1);
 const share = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('must be a number in [0, 1)');
-  return n;
-};
-const positive = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
 };
 const pattern = (value: string, previous: RegExp[] = []): RegExp[] => {
@@ -78,16 +86,38 @@ const pattern = (value: string, previous: RegExp[] = []): RegExp[] => {
 export function addTrainedWeightsOptions(command: Command): Command {
   return command
     .addOption(new Option('--lora-rank <r>', 'train LoRA adapters of this rank instead of every weight').argParser(positiveInteger))
-    .addOption(new Option('--lora-alpha <a>', 'LoRA scale α (updates × α/r); default: the rank').argParser(positive))
+    .addOption(new Option('--lora-alpha <a>', 'LoRA scale α (updates × α/r); default: the rank').argParser(positiveNumberArgument))
     .addOption(new Option('--lora-dropout <p>', 'dropout on the adapters\' input').argParser(share).default(0))
     .option('--lora-targets <modules>', "linear layers to adapt: comma-separated names (PEFT's target_modules: q_proj,v_proj) or /regex/ over whole module names; default: the model's language-model linear layers")
     .addOption(new Option('--lora-seed <n>', 'seed of the adapters\' initialisation').argParser(wholeNumberArgument(0)).default(0))
     .option('--freeze-vision', 'keep the vision tower and projector fixed')
-    .addOption(new Option('--freeze <regex>', 'keep the weights whose names match fixed (repeatable)').argParser(pattern));
+    .addOption(new Option('--freeze <regex>', 'keep the weights whose names match fixed (repeatable)').argParser(pattern))
+    .option('--export <dir>', 'write the trained model here when training ends (with LoRA: the adapter, or see --merge-lora)')
+    .option('--merge-lora', 'with --export: fold the LoRA adapters into the weights (a plain checkpoint)');
+}
+
+/** The options of {@link addTrainedWeightsOptions}, as commander parses them. */
+export interface TrainedWeightsCliOptions {
+  loraRank?: number;
+  loraAlpha?: number;
+  loraDropout?: number;
+  loraTargets?: string;
+  loraSeed?: number;
+  freezeVision?: boolean;
+  freeze?: RegExp[];
+  export?: string;
+  mergeLora?: boolean;
+}
+
+/** What to train (LoRA, freezing), for `trainSft` / `trainGrpo`, from the options of {@link addTrainedWeightsOptions}; checks that `--merge-lora` comes with `--export`. */
+export function trainedWeightsFromOptions(options: TrainedWeightsCliOptions): TrainedWeightsOptions {
+  const lora = loraSettingsFromOptions(options);
+  if (options.mergeLora && !options.export) throw new InvalidArgumentError('--merge-lora needs --export DIR');
+  return { ...(lora ? { lora } : {}), ...(options.freezeVision ? { freezeVision: true } : {}), ...(options.freeze ? { freeze: options.freeze } : {}) };
 }
 
 /** The LoRA settings the options of {@link addTrainedWeightsOptions} ask for, or undefined without `--lora-rank`. */
-export function loraSettingsFromOptions(options: { loraRank?: number; loraAlpha?: number; loraDropout?: number; loraTargets?: string; loraSeed?: number }): LoraSettingsInput | undefined {
+export function loraSettingsFromOptions(options: TrainedWeightsCliOptions): LoraSettingsInput | undefined {
   if (options.loraRank === undefined) {
     if (options.loraAlpha !== undefined || options.loraTargets !== undefined) throw new InvalidArgumentError('--lora-alpha and --lora-targets need --lora-rank');
     return undefined;
