@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DatasetError } from './dataset-error';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { readMmadManifest } from './readers/mmad-manifest';
 import { DATASET_KINDS, type DatasetKind, readDataset } from './readers/read-dataset';
 import type { AnomalyDataset } from './sample';
@@ -124,8 +124,5 @@ program
     process.stdout.write(`wrote ${picked.length} tiles to ${options.out}\n`);
   });
 
-program.parseAsync().catch((error: unknown) => {
-  const message = error instanceof DatasetError || error instanceof InvalidArgumentError ? error.message : ((error as Error).stack ?? String(error));
-  process.stderr.write(`iad-r1-datasets: ${message}\n`);
-  process.exit(error instanceof DatasetError ? 1 : 2);
-});
+endQuietlyOnClosedStdout();
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-datasets', error));

@@ -1,9 +1,10 @@
 import { type FileHandle, mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** A line of a step's JSONL file that is not a valid record (other than a cut-off last line). */
-export class JsonlFileError extends Error {
+export class JsonlFileError extends IadR1Error {
   override readonly name = 'JsonlFileError';
   constructor(
     readonly file: string,

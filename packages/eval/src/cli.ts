@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { TEST_PROMPT_NAMES, type TestPromptName } from '@iad-r1/cot-schema';
-import { type AnomalyDataset, DATASET_KINDS, DatasetError, type DatasetKind, readDataset, readMmadManifest, readSyntheticSet } from '@iad-r1/datasets';
+import { type AnomalyDataset, DATASET_KINDS, type DatasetKind, readDataset, readMmadManifest, readSyntheticSet } from '@iad-r1/datasets';
 import type { VisionLanguageModel } from '@iad-r1/models';
 import { OpenAICompatibleModel } from '@iad-r1/models/openai';
 import { evaluate, rescore } from './evaluate';
@@ -139,8 +140,5 @@ program
     process.stdout.write(`${JSON.stringify(summary.average)}\n`);
   });
 
-program.parseAsync().catch((error: unknown) => {
-  const known = error instanceof DatasetError || error instanceof InvalidArgumentError || ['MissingReferenceError', 'CheckpointError', 'ConfigFieldError', 'UnsupportedArchitectureError', 'ModelTooLargeError'].includes((error as Error).name);
-  process.stderr.write(`iad-r1-eval: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(known ? 1 : 2);
-});
+endQuietlyOnClosedStdout();
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-eval', error));

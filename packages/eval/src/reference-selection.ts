@@ -1,7 +1,8 @@
 import type { AnomalyDataset, AnomalySample } from '@iad-r1/datasets';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** Thrown when a 1-shot evaluation has no normal reference image for a sample. */
-export class MissingReferenceError extends Error {
+export class MissingReferenceError extends IadR1Error {
   override readonly name = 'MissingReferenceError';
   constructor(
     readonly sample: AnomalySample,

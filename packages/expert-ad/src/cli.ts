@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { COARSE_TYPES, type CoarseType } from '@iad-r1/cot-schema';
 import { OpenAICompatibleModel } from '@iad-r1/models/openai';
 import { z } from 'zod';
@@ -243,7 +244,5 @@ integrateOptions(generationOptions(sourceOptions(program.command('all').descript
     else process.exitCode = 130;
   });
 
-program.parseAsync().catch((error: unknown) => {
-  say(`iad-r1-expert-ad: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+endQuietlyOnClosedStdout();
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-expert-ad', error));

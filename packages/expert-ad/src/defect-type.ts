@@ -1,8 +1,9 @@
 import { type CoarseType, coarseTypeOfRealIadCode, coarseTypeOfText } from '@iad-r1/cot-schema';
 import { DEFECT_TYPES } from '@iad-r1/datasets';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** A defect name the pipeline cannot map to one of the eight coarse types. */
-export class UnknownDefectError extends Error {
+export class UnknownDefectError extends IadR1Error {
   override readonly name = 'UnknownDefectError';
   constructor(
     readonly defect: string,

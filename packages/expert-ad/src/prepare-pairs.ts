@@ -1,5 +1,5 @@
 import type { CoarseType } from '@iad-r1/cot-schema';
-import { type AnomalyDataset, type AnomalySample, createRandom, hashSeed, loadMask } from '@iad-r1/datasets';
+import { type AnomalyDataset, type AnomalySample, DatasetError, createRandom, hashSeed, loadMask } from '@iad-r1/datasets';
 import { maskToCells } from '@iad-r1/grid';
 import { UnknownDefectError, coarseTypeOfDefect } from './defect-type';
 import { type PairRecord, pairRecordSchema } from './records';
@@ -84,7 +84,7 @@ export async function preparePairs(dataset: AnomalyDataset, options: PreparePair
       const coarseType = coarseTypeOfDefect(defect, options.typeMap);
       if (!coarseType) throw new UnknownDefectError(defect, sample.imagePath);
       const reference = chooseReference(sample, referencePool, seed);
-      if (!reference) throw new Error(`${dataset.root}: category ${category} has no normal image to use as a reference`);
+      if (!reference) throw new DatasetError(dataset.root, `category ${category} has no normal image to use as a reference`);
       anomalous.push(pairOf(dataset, sample, reference, { location: { text: placement.text, cells: placement.cells, gridSize }, coarseType, defectCode: defect }));
     }
     // As many normal queries as anomalous ones were usable, so every category stays balanced.

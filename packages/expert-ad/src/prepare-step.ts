@@ -1,7 +1,8 @@
+import { assertSameSettings } from '@iad-r1/errors';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toJsonl } from '@iad-r1/cot-schema';
-import { type AnomalyDataset, writeFileAtomic } from '@iad-r1/datasets';
+import { type AnomalyDataset, DatasetError, writeFileAtomic } from '@iad-r1/datasets';
 import { type PreparePairsOptions, preparePairs } from './prepare-pairs';
 import type { PairRecord } from './records';
 import { WORKSPACE_FILES, readPairs } from './workspace';
@@ -35,13 +36,11 @@ export async function prepareStep(dataset: AnomalyDataset, options: PrepareStepO
   const configFile = join(options.out, WORKSPACE_FILES.prepareConfig);
   const previous = await readFile(configFile, 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => undefined);
   if (previous) {
-    if (JSON.stringify(previous) !== JSON.stringify(settings)) {
-      throw new Error(`${configFile}: this folder holds pairs prepared with other settings (${JSON.stringify(previous)}); use another output folder`);
-    }
+    assertSameSettings(configFile, previous, settings, 'use another output folder');
     return { pairs: await readPairs(options.out), resumed: true };
   }
   const pairs = await preparePairs(dataset, options);
-  if (pairs.length === 0) throw new Error(`${dataset.root}: no (reference, query) pair could be made (each category needs normal and anomalous images with masks)`);
+  if (pairs.length === 0) throw new DatasetError(dataset.root, 'no (reference, query) pair could be made (each category needs normal and anomalous images with masks)');
   await writeFileAtomic(join(options.out, WORKSPACE_FILES.pairs), toJsonl(pairs));
   // Written last: its presence means pairs.jsonl is complete.
   await writeFileAtomic(configFile, `${JSON.stringify(settings, null, 2)}\n`);

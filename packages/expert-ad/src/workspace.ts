@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { hashSeed } from '@iad-r1/datasets';
-import { readJsonlFile } from '@iad-r1/datasets';
+import { DatasetError, hashSeed, readJsonlFile } from '@iad-r1/datasets';
 import { type DescriptionRecord, type PairRecord, type ReviewDecision, type ThoughtRecord, descriptionRecordSchema, pairRecordSchema, reviewDecisionSchema, thoughtRecordSchema } from './records';
 
 /** Files of a pipeline output folder, step by step. */
@@ -39,7 +38,7 @@ const firstById = <T extends { id: string }>(records: readonly T[]): Map<string,
 /** The prepared pairs; an error that says to run `prepare` when there are none. */
 export async function readPairs(out: string): Promise<PairRecord[]> {
   const pairs = await readJsonlFile(join(out, WORKSPACE_FILES.pairs), pairRecordSchema);
-  if (pairs.length === 0) throw new Error(`${join(out, WORKSPACE_FILES.pairs)}: no pairs; run the prepare step first`);
+  if (pairs.length === 0) throw new DatasetError(join(out, WORKSPACE_FILES.pairs), 'no pairs; run the prepare step first');
   return pairs;
 }
 

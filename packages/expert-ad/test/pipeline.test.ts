@@ -111,7 +111,7 @@ describe('the pipeline on the synthetic set with the template describer', () => 
     expect(jsonl(join(out, 'descriptions.jsonl'))).toHaveLength(64);
 
     // Other pairing settings in the same folder are refused, naming the file.
-    await expect(runExpertAdPipeline({ dataset, out, describer: templateDescriber(), autoAccept: true, seed: 6 })).rejects.toThrow(/prepare\.json: this folder holds pairs prepared with other settings/);
+    await expect(runExpertAdPipeline({ dataset, out, describer: templateDescriber(), autoAccept: true, seed: 6 })).rejects.toThrow(/prepare\.json: this run was made with seed = 5, not 6; use another output folder/);
   });
 
   it('redoes a line cut off by a crash, without duplicates', async () => {

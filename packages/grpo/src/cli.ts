@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { expertAdRecordSchema, parseRecords, scGrpoRecordSchema } from '@iad-r1/cot-schema';
 import {
   addTrainedWeightsOptions,
-  exitWithCliError,
   loadModel,
   numberArgument,
   selectBackend,
@@ -99,4 +99,5 @@ addTrainedWeightsOptions(train).action(async (o) => {
   process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, reward: last?.reward, components: last?.components, checkpoint: result.checkpoint, ...(o.export ? { exported: o.export } : {}) })}\n`);
 });
 
+endQuietlyOnClosedStdout();
 program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-grpo', error));

@@ -14,6 +14,7 @@ import {
   labelsDigest,
   loadModel,
   prepareTrainedWeights,
+  dataDigest,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
   tf,
@@ -177,18 +178,38 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
 
   const { variables, digest: trainedDigest } = prepareTrainedWeights(policy, options);
   const optimizer = new AdamW(variables, { weightDecay: options.weightDecay ?? 0 });
-  const state = { step: 0, seed, groupSize, promptsPerStep, samples: samples.length, aggregation, trained: trainedDigest, ...(strataDigest ? { strata: strataDigest } : {}) };
+  const peak = options.learningRate ?? 5e-4;
+  const warmupSteps = options.warmupSteps ?? 0;
+  // What shapes the run besides its length: a resume with another value would mix two runs.
+  const settings = {
+    seed,
+    groupSize,
+    promptsPerStep,
+    samples: samples.length,
+    data: dataDigest(samples),
+    aggregation,
+    trained: trainedDigest,
+    learningRate: peak,
+    warmupSteps,
+    weightDecay: options.weightDecay ?? 0,
+    maxGradNorm: options.maxGradNorm ?? 1,
+    beta,
+    epsilon,
+    innerIterations: mu,
+    maxNewTokens,
+    temperature: options.temperature ?? 1,
+    topP: options.topP ?? 1,
+  };
+  const state = { step: 0, ...settings, ...(strataDigest ? { strata: strataDigest } : {}) };
   const metricsFile = join(out, 'metrics.jsonl');
   if (options.resume !== false) {
-    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { seed, groupSize, promptsPerStep, samples: samples.length, aggregation, trained: trainedDigest, strata: strataDigest }, metricsFile, log);
+    const saved = await resumeTrainingCheckpoint(out, policy, optimizer, { ...settings, strata: strataDigest }, metricsFile, log);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);
     }
   }
   const resumedFrom = state.step;
-  const peak = options.learningRate ?? 5e-4;
-  const warmupSteps = options.warmupSteps ?? 0;
   const all: GrpoStepMetrics[] = [];
   let checkpoint: string | undefined;
   const grads = variables.map(([, v]) => v);
@@ -256,7 +277,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
             tf.dispose(ordered);
             throw new NonFiniteLossError(state.step + 1, lossValue);
           }
-          const { grads: clipped } = clipByGlobalNorm(ordered, options.maxGradNorm ?? 1);
+          const { grads: clipped } = clipByGlobalNorm(ordered, settings.maxGradNorm);
           tf.dispose(ordered);
           learningRate = cosineWithWarmup(state.step, { peak, warmupSteps, totalSteps: options.steps, minRatio: 1 });
           optimizer.step(clipped, learningRate);

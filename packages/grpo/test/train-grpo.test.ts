@@ -122,7 +122,12 @@ describe('trainGrpo', () => {
     // Other strata mean other prompts: a resume with them is refused.
     const out = temp('strata-resume');
     await trainGrpo({ policy, samples, out, steps: 1, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0, strata });
-    await expect(trainGrpo({ policy, samples, out, steps: 2, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0 })).rejects.toThrow(/strata = [0-9a-f]{12}, this run has undefined/);
+    await expect(trainGrpo({ policy, samples, out, steps: 2, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0 })).rejects.toThrow(/strata = "[0-9a-f]{12}", not nothing/);
+    // So are other samples (same count, other solutions) and another β or budget.
+    const others = samples.map((s, i) => (i === 0 ? { ...s, solution: `${s.solution} ` } : s));
+    await expect(trainGrpo({ policy, samples: others, out, steps: 2, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0, strata })).rejects.toThrow(/trainer\.json: this run was made with data = "[0-9a-f]{12}", not "[0-9a-f]{12}"/);
+    await expect(trainGrpo({ policy, samples, out, steps: 2, groupSize: 2, promptsPerStep: 4, maxNewTokens: 2, reward: () => 0, strata, beta: 0 })).rejects.toThrow(/beta = 0\.04, not 0/);
+    await expect(trainGrpo({ policy, samples, out, steps: 2, groupSize: 2, promptsPerStep: 4, maxNewTokens: 3, reward: () => 0, strata })).rejects.toThrow(/maxNewTokens = 2, not 3/);
     await expect(trainGrpo({ policy, samples, out: temp('strata-bad'), steps: 1, strata: strata.slice(1) })).rejects.toThrow(/strata has \d+ labels for \d+ samples/);
     policy.dispose();
   });

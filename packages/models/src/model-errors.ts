@@ -1,8 +1,9 @@
+import { IadR1Error } from '@iad-r1/errors';
 /**
  * A model request that failed: the HTTP status (when there was a response), whether retrying could
  * help, and the start of the response body. Never carries credentials.
  */
-export class ModelRequestError extends Error {
+export class ModelRequestError extends IadR1Error {
   override readonly name = 'ModelRequestError';
   readonly status: number | undefined;
   readonly retryable: boolean;
@@ -17,7 +18,7 @@ export class ModelRequestError extends Error {
 }
 
 /** A response that arrived but does not have the shape the protocol promises. */
-export class ModelResponseError extends Error {
+export class ModelResponseError extends IadR1Error {
   override readonly name = 'ModelResponseError';
   readonly body: string;
 

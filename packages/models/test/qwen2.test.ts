@@ -17,7 +17,6 @@ import {
   f32ToBf16,
   loadModel,
   readSafetensors,
-  sftLoss,
   tf,
 } from '../src/tfjs/index';
 import { tinyQwen2, tinyQwen2Config, tinyTokenizer, tinyTokenizerFiles } from './fixtures/tiny-checkpoints';

@@ -90,7 +90,7 @@ describe('training checkpoints', () => {
     await saveTrainingCheckpoint(out, model, optimizer, { step: 1, seed: 7 });
     const other = tinyQwen2({}, 99);
     const otherOptimizer = new AdamW(other.trainableVariables());
-    await expect(resumeTrainingCheckpoint(out, other, otherOptimizer, { seed: 8 })).rejects.toThrow(/checkpoint was made with seed = 7, this run has 8/);
+    await expect(resumeTrainingCheckpoint(out, other, otherOptimizer, { seed: 8 })).rejects.toThrow(/trainer\.json: this run was made with seed = 7, not 8; resume with the settings/);
     await resumeTrainingCheckpoint(out, other, otherOptimizer, { seed: 7 });
     for (const [name, v] of model.trainableVariables()) expect(Array.from(other.weights.get(name).dataSync()), name).toEqual(Array.from(v.dataSync()));
     expect(otherOptimizer.step_).toBe(1);

@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { z } from 'zod';
 import type { RewardPreset, RewardWeights } from './sc-grpo-reward';
 import { ScoreLineError, scoreLine } from './score-lines';
@@ -126,7 +127,5 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   });
 
-program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`iad-r1-rewards: ${(error as Error).message}\n`);
-  process.exit(2);
-});
+endQuietlyOnClosedStdout();
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-rewards', error));

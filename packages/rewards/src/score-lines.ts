@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ScGrpoReward, type ScGrpoRewardOptions, scGrpoReward } from './sc-grpo-reward';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** One input line of `iad-r1-rewards score`. */
 export const scoreLineSchema = z.object({
@@ -10,7 +11,7 @@ export const scoreLineSchema = z.object({
 });
 
 /** Thrown for a bad input line; names the file and the 1-based line number. */
-export class ScoreLineError extends Error {
+export class ScoreLineError extends IadR1Error {
   override readonly name = 'ScoreLineError';
   constructor(
     readonly file: string,

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
 import {
   BpeTokenizer,
@@ -10,7 +11,6 @@ import {
   type TinyVlmConfigInput,
   type TrainableModel,
   addTrainedWeightsOptions,
-  exitWithCliError,
   checkpointToResume,
   loadModel,
   numberArgument,
@@ -105,4 +105,5 @@ addTrainedWeightsOptions(train).action(async (o) => {
     process.stdout.write(`${JSON.stringify({ steps: result.steps, resumedFrom: result.resumedFrom, finalLoss: result.finalLoss, checkpoint: result.checkpoint, ...(o.export ? { exported: o.export } : {}) })}\n`);
   });
 
+endQuietlyOnClosedStdout();
 program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-sft', error));

@@ -9,6 +9,7 @@ import {
   type TrainingLoopOptions,
   clipByGlobalNorm,
   cosineWithWarmup,
+  dataDigest,
   indicesByLabel,
   labelsDigest,
   mulberry32,
@@ -85,6 +86,13 @@ interface SftState {
   batchGroups?: string;
   /** A digest of the names of the trained weights (LoRA, freezing). */
   trained: string;
+  /** A digest of the examples: other records under the same weights would be another run. */
+  data: string;
+  learningRate: number;
+  /** As given; null for the default (which follows the run's length). */
+  warmupSteps: number | null;
+  weightDecay: number;
+  maxGradNorm: number;
 }
 
 function permutation(n: number, seed: number, epoch: number): number[] {
@@ -177,6 +185,11 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const groupsDigest = labelsDigest(options.batchGroups);
   const state: SftState = {
     trained: trainedDigest,
+    data: dataDigest(examples),
+    learningRate: peak,
+    warmupSteps: options.warmupSteps ?? null,
+    weightDecay: options.weightDecay ?? 0.1,
+    maxGradNorm: options.maxGradNorm ?? 1,
     step: 0,
     seed,
     batchSize,
@@ -189,8 +202,9 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const metricsFile = join(out, 'metrics.jsonl');
 
   if (options.resume !== false) {
-    const { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e } = state;
-    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: _s, batchSize: _b, gradientAccumulation: _g, examples: _e, strata: strataDigest, batchGroups: groupsDigest, trained: trainedDigest }, metricsFile, log);
+    // Everything but the step and the run's length (a resume may extend it with more steps).
+    const { step: _step, totalSteps: _total, ...mustMatch } = state;
+    const saved = await resumeTrainingCheckpoint(out, model, optimizer, { ...mustMatch, strata: strataDigest, batchGroups: groupsDigest }, metricsFile, log);
     if (saved) {
       state.step = saved.step;
       log(`resuming from ${saved.dir} at step ${saved.step}`);
@@ -245,7 +259,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       }
       const averaged = (accumulated ?? []).map((g) => tf.div(g, micro));
       for (const t of accumulated ?? []) t.dispose();
-      const { grads: clipped, norm } = clipByGlobalNorm(averaged, options.maxGradNorm ?? 1);
+      const { grads: clipped, norm } = clipByGlobalNorm(averaged, state.maxGradNorm);
       for (const t of averaged) t.dispose();
       const learningRate = cosineWithWarmup(state.step, { peak, warmupSteps, totalSteps });
       optimizer.step(clipped, learningRate);

@@ -23,6 +23,12 @@ describe('iad-r1-sft train', () => {
     expect(second.stderr).toMatch(/resuming from .*step-000002 at step 2/);
     const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
     expect(steps).toEqual([1, 2, 3]);
+    // Another type level makes other records: a resume onto them is refused by name, not retrained.
+    const clash = await run('node', [...args('4'), '--type-level', 'fine']).catch((error: { code: number; stderr: string }) => error);
+    expect(clash).toMatchObject({ code: 1 });
+    expect((clash as { stderr: string }).stderr).toMatch(/trainer\.json: this run was made with data = "[0-9a-f]{12}", not "[0-9a-f]{12}"/);
+    const otherRate = await run('node', [...args('4'), '--lr', '1e-3']).catch((error: { code: number; stderr: string }) => error);
+    expect((otherRate as { stderr: string }).stderr).toMatch(/this run was made with learningRate = 0\.003, not 0\.001/);
   });
 
   it('starts from a saved model with --init, trains LoRA adapters with --lora-rank, and exports them merged', async () => {

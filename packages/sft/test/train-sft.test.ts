@@ -83,10 +83,19 @@ describe('trainSft bookkeeping', () => {
     const m1 = tinyModel();
     await trainSft({ model: m1, examples: examples(), out, maxSteps: 1, batchSize: 4 });
     const m2 = tinyModel();
-    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 2 })).rejects.toThrow(/batchSize = 4, this run has 2/);
+    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 2 })).rejects.toThrow(/trainer\.json: this run was made with batchSize = 4, not 2/);
     // Strata change the data order, so a resume with other strata (or none) is refused too.
     const labels = set.expertAd.slice(0, 24).map((r) => r.label);
-    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 4, strata: labels })).rejects.toThrow(/strata = undefined, this run has [0-9a-f]{12}/);
+    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 4, strata: labels })).rejects.toThrow(/strata = nothing, not "[0-9a-f]{12}"/);
+    // Other records under the same weights (here: fine instead of coarse types) would be another run.
+    const fine = examplesFromExpertAd(set.expertAd.slice(0, 24), { imagesRoot: set.root, typeLevel: 'fine' });
+    expect(fine.map((e) => e.completion)).not.toEqual(examples().map((e) => e.completion));
+    await expect(trainSft({ model: m2, examples: fine, out, maxSteps: 2, batchSize: 4 })).rejects.toThrow(/this run was made with data = "[0-9a-f]{12}", not "[0-9a-f]{12}"/);
+    // So would another learning rate (the default, 2e-5, was saved) or weight decay.
+    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 4, learningRate: 1e-3 })).rejects.toThrow(/learningRate = 0\.00002, not 0\.001/);
+    await expect(trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 4, weightDecay: 0 })).rejects.toThrow(/weightDecay = 0\.1, not 0/);
+    // A longer run on the same settings is a resume.
+    expect((await trainSft({ model: m2, examples: examples(), out, maxSteps: 2, batchSize: 4 })).resumedFrom).toBe(1);
     m1.dispose();
     m2.dispose();
   });

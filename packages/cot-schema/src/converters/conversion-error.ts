@@ -1,5 +1,6 @@
+import { IadR1Error } from '@iad-r1/errors';
 /** Thrown when a record cannot be converted; names the record and the field at fault. */
-export class ConversionError extends Error {
+export class ConversionError extends IadR1Error {
   override readonly name = 'ConversionError';
   readonly recordId: string | number | undefined;
   readonly field: string;

@@ -1,8 +1,9 @@
+import { IadR1Error } from '@iad-r1/errors';
 /**
  * Thrown by {@link parseOutputOrThrow} when a model answer does not follow either output
  * pattern. `reason` says precisely what is wrong ("missing </think>", …).
  */
-export class OutputParseError extends Error {
+export class OutputParseError extends IadR1Error {
   override readonly name = 'OutputParseError';
   readonly reason: string;
   readonly text: string;

@@ -1,3 +1,4 @@
+import { IadR1Error } from '@iad-r1/errors';
 /** One problem found in one record of a file. */
 export interface RecordIssue {
   /** 0-based index of the record in the file. */
@@ -13,7 +14,7 @@ export interface RecordIssue {
  * Thrown when records read from a file fail validation. Lists up to `maxErrors` issues, each with
  * the record index, line and field path, and how many records were bad in total.
  */
-export class RecordValidationError extends Error {
+export class RecordValidationError extends IadR1Error {
   override readonly name = 'RecordValidationError';
   readonly file: string;
   readonly issues: RecordIssue[];

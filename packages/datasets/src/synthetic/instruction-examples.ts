@@ -52,7 +52,7 @@ export function syntheticInstructionExamples(set: SyntheticSet, options: { seed?
   if (categories.length < 2) throw new RangeError(`syntheticInstructionExamples needs normal training images of at least two categories, found ${categories.length} in ${set.root}`);
   const examples: InstructionExample[] = [];
   for (const category of categories) {
-    const { description, noun } = categoryByName(category);
+    const { description } = categoryByName(category);
     const images = pools[category] ?? [];
     for (const image of images) {
       const key = relative(set.root, image);

@@ -1,3 +1,5 @@
+import { IadR1Error } from '@iad-r1/errors';
+import { ImageDecodeError, MissingDependencyError } from './environment-errors';
 import type { ImageInput } from '../chat';
 
 /** Decodes an image to size × size RGB floats in [0, 1], row-major HWC. */
@@ -16,11 +18,26 @@ async function sharpOf(image: ImageInput): Promise<import('sharp').Sharp> {
   try {
     sharp = (await import('sharp')).default as unknown as typeof sharp;
   } catch {
-    throw new Error('decoding images needs sharp (an optional peer dependency): npm install sharp, or pass `imageLoader` to the model');
+    throw new MissingDependencyError('sharp', 'decoding images', 'npm install sharp, or pass `imageLoader` to the model');
   }
   const input = typeof image === 'string' ? (image.startsWith('data:') ? Buffer.from(image.split(',')[1] ?? '', 'base64') : image) : Buffer.from(image.data);
+  if (Buffer.isBuffer(input) && input.length === 0) throw new ImageDecodeError(imageName(image), 'the image is empty (0 bytes)');
   // As PIL's Image.open: no EXIF rotation.
   return sharp(input).removeAlpha().toColourspace('srgb');
+}
+
+function imageName(image: ImageInput): string {
+  return typeof image === 'string' && !image.startsWith('data:') ? image : 'image';
+}
+
+// sharp's own errors ("Input file is missing", "unsupported image format") name no file.
+async function decoded<T>(image: ImageInput, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (IadR1Error.isInstance(error)) throw error;
+    throw new ImageDecodeError(imageName(image), `cannot decode the image (${(error as Error).message})`);
+  }
 }
 
 /**
@@ -28,7 +45,7 @@ async function sharpOf(image: ImageInput): Promise<import('sharp').Sharp> {
  * Pass your own `ImageLoader` to avoid sharp or to add augmentation.
  */
 export const sharpImageLoader: ImageLoader = async (image, size) => {
-  const { data } = await (await sharpOf(image)).resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await decoded(image, sharpOf(image).then((s) => s.resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })));
   const out = new Float32Array(size * size * 3);
   for (let i = 0; i < out.length; i++) out[i] = (data[i] as number) / 255;
   return out;
@@ -36,15 +53,16 @@ export const sharpImageLoader: ImageLoader = async (image, size) => {
 
 /** An image's RGB pixels (sharp), at its own size or resized with the cubic kernel to `size`. */
 export async function decodeRgb(image: ImageInput, size?: { width: number; height: number }): Promise<RgbImage> {
-  let pipeline = await sharpOf(image);
-  if (size) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' });
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await decoded(
+    image,
+    sharpOf(image).then((pipeline) => (size ? pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' }) : pipeline).raw().toBuffer({ resolveWithObject: true })),
+  );
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
 
 /** An image's width and height from its header. */
 export async function imageSize(image: ImageInput): Promise<{ width: number; height: number }> {
-  const meta = await (await sharpOf(image)).metadata();
-  if (!meta.width || !meta.height) throw new Error(`${typeof image === 'string' && !image.startsWith('data:') ? image : 'image'}: no width or height in its header`);
+  const meta = await decoded(image, sharpOf(image).then((s) => s.metadata()));
+  if (!meta.width || !meta.height) throw new ImageDecodeError(imageName(image), 'no width or height in its header');
   return { width: meta.width, height: meta.height };
 }

@@ -58,9 +58,10 @@ export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig } from './
 export { type ImageLoader, type RgbImage, decodeRgb, imageSize, sharpImageLoader } from './image-loader';
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
 export { NonFiniteLossError } from './training/non-finite-loss-error';
+export { BackendUnavailableError, ImageDecodeError, MissingDependencyError } from './environment-errors';
 export { type TrainerState, checkpointToResume, resumeTrainingCheckpoint, saveTrainingCheckpoint } from './training/training-checkpoint';
 export type { TrainingLoopOptions } from './training/training-loop-options';
-export { indicesByLabel, labelsDigest } from './training/example-labels';
+export { dataDigest, indicesByLabel, labelsDigest } from './training/example-labels';
 export { type TrainedWeightsOptions, prepareTrainedWeights } from './training/trained-weights';
 export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, type VisionFeatureModel, pairedBatch, pretrainVision } from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';
@@ -69,8 +70,6 @@ export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnoma
 export {
   type TrainedWeightsCliOptions,
   addTrainedWeightsOptions,
-  exitWithCliError,
-  isUserFacingError,
   loraSettingsFromOptions,
   numberArgument,
   positiveNumberArgument,

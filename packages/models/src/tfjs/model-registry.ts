@@ -11,12 +11,13 @@ import { readJsonFile } from './architectures/hf-folder';
 import { qwen2Architecture } from './architectures/qwen2/qwen2-architecture';
 import { qwen25VlArchitecture, qwen2VlArchitecture } from './architectures/qwen2-vl/qwen2-vl-architecture';
 import { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architecture';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** The architectures `loadModel` opens; adding one is a folder under `architectures/` and a line here. */
 export const ARCHITECTURES: readonly ArchitectureEntry[] = [tinyVlmArchitecture, qwen2Architecture, qwen2VlArchitecture, qwen25VlArchitecture];
 
 /** A checkpoint folder whose architecture is not one of {@link ARCHITECTURES}. */
-export class UnsupportedArchitectureError extends Error {
+export class UnsupportedArchitectureError extends IadR1Error {
   override readonly name = 'UnsupportedArchitectureError';
   constructor(
     readonly dir: string,
@@ -27,15 +28,10 @@ export class UnsupportedArchitectureError extends Error {
       `${dir}: model_type ${JSON.stringify(modelType ?? null)}${Array.isArray(architectures) ? ` (architectures ${architectures.join(', ')})` : ''} is not supported; supported: ${ARCHITECTURES.map((a) => a.name).join(', ')}`,
     );
   }
-
-  /** True for an `UnsupportedArchitectureError`, also one from another copy of this package. */
-  static isInstance(error: unknown): error is UnsupportedArchitectureError {
-    return error instanceof Error && error.name === 'UnsupportedArchitectureError';
-  }
 }
 
 /** A model that would not fit the memory allowed, refused before anything was allocated. */
-export class ModelTooLargeError extends Error {
+export class ModelTooLargeError extends IadR1Error {
   override readonly name = 'ModelTooLargeError';
   constructor(
     readonly dir: string,

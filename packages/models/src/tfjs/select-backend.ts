@@ -1,4 +1,5 @@
 import { tf } from './tf';
+import { BackendUnavailableError } from './environment-errors';
 
 /** The TensorFlow.js backends IAD-R1 can run on, fastest first. */
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -36,7 +37,7 @@ async function tryBackend(name: BackendName): Promise<string> {
       break;
   }
   const engine = name === 'node' || name === 'node-gpu' ? 'tensorflow' : name;
-  if (!(await tf.setBackend(engine))) throw new Error(`tf.setBackend('${engine}') failed`);
+  if (!(await tf.setBackend(engine))) throw new Error(`tf.setBackend('${engine}') returned false`);
   await tf.ready();
   // tfjs-node-gpu prints the CUDA devices it found (or why none) when it loads.
   return engine;
@@ -74,5 +75,5 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       skipped.push({ backend: name, reason: missing ? 'not installed' : message });
     }
   }
-  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+  throw new BackendUnavailableError(skipped);
 }

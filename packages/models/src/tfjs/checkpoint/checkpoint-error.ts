@@ -1,8 +1,9 @@
+import { IadR1Error } from '@iad-r1/errors';
 /**
  * A checkpoint that cannot be read as asked: names the file and, when one is at fault, the tensor
  * (missing, unexpected shape, unsupported dtype, truncated data, a bad header).
  */
-export class CheckpointError extends Error {
+export class CheckpointError extends IadR1Error {
   override readonly name = 'CheckpointError';
   constructor(
     readonly file: string,
@@ -10,10 +11,5 @@ export class CheckpointError extends Error {
     readonly tensor?: string,
   ) {
     super(`${file}: ${tensor !== undefined ? `tensor ${tensor}: ` : ''}${reason}`);
-  }
-
-  /** True for a `CheckpointError`, also one from another copy of this package. */
-  static isInstance(error: unknown): error is CheckpointError {
-    return error instanceof Error && error.name === 'CheckpointError' && 'file' in error && 'reason' in error;
   }
 }

@@ -8,8 +8,9 @@ import { ADAPTER_CONFIG_FILE, readAdapterConfig } from '../lora/adapter-files';
 import { estimateMemory, formatBytes } from '../memory-estimate';
 import { selectBackend } from '../select-backend';
 import { tf } from '../tf';
-import { RequestFileError, readRequestFile } from './request-file';
-import { exitWithCliError, isUserFacingError, numberArgument, positiveNumberArgument, wholeNumberArgument } from './training-cli-options';
+import { readRequestFile } from './request-file';
+import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { numberArgument, positiveNumberArgument, wholeNumberArgument } from './training-cli-options';
 
 const whole = wholeNumberArgument;
 const number = numberArgument;
@@ -140,4 +141,5 @@ program
     model.dispose();
   });
 
-program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-models', error, isUserFacingError(error) || error instanceof RequestFileError || error instanceof RangeError));
+endQuietlyOnClosedStdout();
+program.parseAsync().catch((error: unknown) => exitWithCliError('iad-r1-models', error));

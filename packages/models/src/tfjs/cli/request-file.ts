@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import type { ChatMessage } from '../../chat';
+import { IadR1Error } from '@iad-r1/errors';
 
 const partSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('text'), text: z.string() }), z.object({ type: z.literal('image'), image: z.string().min(1) })]);
 
@@ -13,7 +14,7 @@ export const requestFileSchema = z.object({
 });
 
 /** Thrown for a request file that is not JSON or not in the request shape; names the file and the field. */
-export class RequestFileError extends Error {
+export class RequestFileError extends IadR1Error {
   override readonly name = 'RequestFileError';
   constructor(
     readonly file: string,

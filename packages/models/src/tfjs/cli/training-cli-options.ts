@@ -1,11 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigFieldError } from '../architectures/config-field-error';
-import { CheckpointError } from '../checkpoint/checkpoint-error';
-import { LoraTargetError } from '../lora/apply-lora';
 import type { LoraSettingsInput } from '../lora/lora-settings';
-import { UnsupportedArchitectureError } from '../model-registry';
-import { NothingToTrainError } from '../trainable/trainable-variables';
-import { NonFiniteLossError } from '../training/non-finite-loss-error';
 import type { TrainedWeightsOptions } from '../training/trained-weights';
 
 /** A commander argument parser for a finite number. */
@@ -29,37 +23,6 @@ export function wholeNumberArgument(min: number): (value: string) => number {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
     return n;
   };
-}
-
-/**
- * True for the errors a trainer CLI reports as one line (bad arguments, records, checkpoints,
- * configs, LoRA targets, a non-finite loss): its message says what to fix; anything else is a bug
- * and gets its stack.
- */
-export function isUserFacingError(error: unknown): boolean {
-  return (
-    error instanceof InvalidArgumentError ||
-    error instanceof NonFiniteLossError ||
-    error instanceof NothingToTrainError ||
-    error instanceof LoraTargetError ||
-    CheckpointError.isInstance(error) ||
-    ConfigFieldError.isInstance(error) ||
-    UnsupportedArchitectureError.isInstance(error) ||
-    (error as Error | undefined)?.name === 'ModelTooLargeError' ||
-    (error as Error | undefined)?.name === 'RecordValidationError'
-  );
-}
-
-/**
- * A CLI's last word on a failure: the message alone and exit code 1 for an error the user can fix
- * (`known`, by default {@link isUserFacingError}), the stack and exit code 2 for anything else.
- *
- * @example
- * program.parseAsync().catch((error) => exitWithCliError('iad-r1-sft', error));
- */
-export function exitWithCliError(cli: string, error: unknown, known: boolean = isUserFacingError(error)): never {
-  process.stderr.write(`${cli}: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(known ? 1 : 2);
 }
 
 const positiveInteger = wholeNumberArgument(1);

@@ -2,9 +2,10 @@ import type { LoraModule } from '../nn/weights';
 import { tf } from '../tf';
 import type { TrainableModel } from '../trainable/trainable-model';
 import { type LoraSettings, type LoraSettingsInput, isLoraTarget, loraScale, loraSettingsSchema } from './lora-settings';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** Thrown when no linear layer of the model matches LoRA's target modules. */
-export class LoraTargetError extends Error {
+export class LoraTargetError extends IadR1Error {
   override readonly name = 'LoraTargetError';
   constructor(
     readonly targets: readonly string[] | string,

@@ -1,5 +1,6 @@
 import type { Variable } from '../tf';
 import type { TrainableModel } from './trainable-model';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** Which weights a trainer leaves fixed. */
 export interface FreezeOptions {
@@ -10,7 +11,7 @@ export interface FreezeOptions {
 }
 
 /** Thrown when freezing leaves nothing to train. */
-export class NothingToTrainError extends Error {
+export class NothingToTrainError extends IadR1Error {
   override readonly name = 'NothingToTrainError';
   constructor(readonly architecture: string) {
     super(`every weight of the ${architecture} model is frozen; freeze less (or apply LoRA to layers that are not frozen)`);

@@ -27,3 +27,17 @@ export function indicesByLabel(labels: readonly string[]): Map<string, number[]>
 export function labelsDigest(labels: readonly string[] | undefined): string | undefined {
   return labels ? createHash('sha256').update(labels.join('\n')).digest('hex').slice(0, 12) : undefined;
 }
+
+/**
+ * A short digest of a trainer's data (examples, GRPO samples): each item as JSON, in order. A
+ * resume compares it, so a run folder is not continued on other records (another type level,
+ * target, data file or fraction) under weights and a data order made for the first ones.
+ *
+ * @example
+ * dataDigest(examples); // 12 hex digits
+ */
+export function dataDigest(items: readonly unknown[]): string {
+  const hash = createHash('sha256');
+  for (const item of items) hash.update(`${JSON.stringify(item)}\n`);
+  return hash.digest('hex').slice(0, 12);
+}

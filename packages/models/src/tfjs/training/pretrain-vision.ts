@@ -71,7 +71,7 @@ export interface PretrainVisionResult {
  */
 export async function pretrainVision(options: PretrainVisionOptions): Promise<PretrainVisionResult> {
   const { model, steps } = options;
-  if (options.images.length === 0) throw new Error('pretrainVision needs at least one normal image');
+  if (options.images.length === 0) throw new RangeError('pretrainVision needs at least one normal image');
   const batchSize = options.batchSize ?? 32;
   const size = model.imageSize;
   const vision = model.variableGroups.vision;

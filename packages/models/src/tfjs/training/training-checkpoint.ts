@@ -1,3 +1,4 @@
+import { assertSameSettings } from '@iad-r1/errors';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import type { AdamW } from './adamw';
 /** What a trainer needs to continue exactly: the step and the settings that fix the data order. */
 export interface TrainerState {
   step: number;
-  [setting: string]: number | string | boolean;
+  [setting: string]: number | string | boolean | null;
 }
 
 const STATE_FILE = 'trainer.json';
@@ -103,16 +104,14 @@ export async function resumeTrainingCheckpoint(
   out: string,
   model: TrainableModel,
   optimizer: AdamW,
-  mustMatch: Record<string, number | string | boolean | undefined>,
+  mustMatch: Record<string, number | string | boolean | null | undefined>,
   metricsFile?: string,
   log: (line: string) => void = () => undefined,
 ): Promise<(TrainerState & { dir: string }) | undefined> {
   const dir = await checkpointToResume(out, log);
   if (!dir) return undefined;
   const saved = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as TrainerState;
-  for (const [key, value] of Object.entries(mustMatch)) {
-    if (saved[key] !== value) throw new Error(`${dir}: checkpoint was made with ${key} = ${saved[key]}, this run has ${value}; use another out folder or start fresh`);
-  }
+  assertSameSettings(join(dir, STATE_FILE), saved, mustMatch, 'resume with the settings it was made with, or use another output folder');
   await model.restore(dir);
   const optimizerFile = await SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
   try {
