@@ -3,3 +3,4 @@ export * from './records/index';
 export * from './prompts/index';
 export * from './taxonomy/index';
 export * from './converters/index';
+export * from './text/index';

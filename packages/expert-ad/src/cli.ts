@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '@iad-r1/datasets';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
@@ -40,7 +40,7 @@ async function readTypeMap(file: string | undefined): Promise<Record<string, Coa
   if (!file) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(await readFile(file, 'utf8'));
+    value = JSON.parse(await readTextFile(file));
   } catch (error) {
     throw new InvalidArgumentError(`${file}: ${(error as Error).message}`);
   }

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
-import { expertAdRecordSchema, parseRecords, scGrpoRecordSchema } from '@iad-r1/cot-schema';
+import { expertAdRecordSchema, parseRecords, scGrpoRecordSchema, decodeUtf8 } from '@iad-r1/cot-schema';
 import {
   addTrainedWeightsOptions,
   loadModel,
@@ -52,7 +52,7 @@ const train = program
 addTrainedWeightsOptions(train).action(async (o) => {
   await selectBackend(o.backend ? { prefer: o.backend } : {});
   const trainedWeights = trainedWeightsFromOptions(o);
-  const text = await readFile(o.data, 'utf8');
+  const text = decodeUtf8(await readFile(o.data), o.data);
   const imagesRoot = o.imagesRoot ?? dirname(o.data);
   const samples = o.data.endsWith('.jsonl')
     ? samplesFromExpertAd(parseRecords(text, expertAdRecordSchema, { file: o.data }), { imagesRoot })

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { z } from 'zod';
 import type { RewardPreset, RewardWeights } from './sc-grpo-reward';
 import { ScoreLineError, scoreLine } from './score-lines';
 import { startRewardServer } from './server/reward-server';
+import { utf8Lines } from './utf8-lines';
 
 const weightsSchema = z
   .object({ consistency: z.number(), answer: z.number(), location: z.number(), type: z.number() })
@@ -58,7 +58,9 @@ program
   .action(async (file: string, options: { preset: RewardPreset; gridSize: number; weights?: RewardWeights; skipInvalid: boolean }) => {
     const name = file === '-' ? '<stdin>' : file;
     const input = file === '-' ? process.stdin : createReadStream(file);
-    input.on('error', (error: Error) => {
+    input.on('error', (error: NodeJS.ErrnoException) => {
+      // Stopping at a bad line ends the read on purpose; the stream then reports an abort.
+      if (error.code === 'ABORT_ERR') return;
       process.stderr.write(`iad-r1-rewards: cannot read ${name}: ${error.message}\n`);
       process.exit(2);
     });
@@ -66,7 +68,7 @@ program
     let lineNumber = 0;
     let scored = 0;
     let invalid = 0;
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    for await (const line of utf8Lines(input, name)) {
       lineNumber++;
       if (line.trim() === '') continue;
       try {

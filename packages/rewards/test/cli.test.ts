@@ -56,6 +56,32 @@ describe('iad-r1-rewards score', () => {
     await new Promise((resolve) => child.on('close', resolve));
     expect(JSON.parse(out).total).toBe(2);
   });
+
+  it('accepts a UTF-8 byte-order mark and CRLF lines, and refuses a file in another encoding by line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-rewards-'));
+    const bom = join(dir, 'bom.jsonl');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${good[0]}\r\n${good[1]}\r\n`)]));
+    expect((await run('node', [cli, 'score', bom])).stdout.trim().split('\n').map((l) => JSON.parse(l).total)).toEqual([2, 1]);
+    // Latin-1 "é" in a type text on line 2: read as UTF-8 it would silently become U+FFFD.
+    const latin1 = join(dir, 'latin1.jsonl');
+    const second = Buffer.from(JSON.stringify({ completion: '<think>a</think><type>rayure café</type><answer>yes</answer>', solution: YES }), 'latin1');
+    writeFileSync(latin1, Buffer.concat([Buffer.from(`${good[0]}\n`), second, Buffer.from('\n')]));
+    const failed = await run('node', [cli, 'score', latin1]).catch((error: { code: number; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toContain(`iad-r1-rewards: ${latin1}:2: not valid UTF-8 (byte ${Buffer.byteLength(`${good[0]}\n`) + second.indexOf(0xe9)}); save the file as UTF-8`);
+  });
+
+  it('ends quietly when the reader of its output goes away (score … | head -1)', async () => {
+    const file = jsonl(Array.from({ length: 20_000 }, () => good[0] as string));
+    const child = spawn('sh', ['-c', `node ${JSON.stringify(cli)} score ${JSON.stringify(file)} | head -1`]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(JSON.parse(out).total).toBe(2);
+    expect(err).not.toMatch(/EPIPE|Error|at /);
+  });
 });
 
 describe('iad-r1-rewards serve', () => {

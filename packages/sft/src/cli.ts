@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
-import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
+import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords, decodeUtf8 } from '@iad-r1/cot-schema';
 import {
   BpeTokenizer,
   TinyVLM,
@@ -53,7 +53,7 @@ const train = program
   .addHelpText('after', '\nExamples:\n  iad-r1-sft train --data data/synthetic/expert-ad.jsonl --out runs/pa-sft --epochs 2 --batch-size 8\n  iad-r1-sft train --data pa-sft.json --init Qwen2.5-0.5B-Instruct --lora-rank 16 --lr 2e-4 --out runs/lora --export runs/lora/adapter');
 addTrainedWeightsOptions(train).action(async (o) => {
     await selectBackend(o.backend ? { prefer: o.backend } : {});
-    const text = await readFile(o.data, 'utf8');
+    const text = decodeUtf8(await readFile(o.data), o.data);
     const imagesRoot = o.imagesRoot ?? dirname(o.data);
     const common = { imagesRoot, fraction: o.fraction, seed: o.seed };
     const examples = o.data.endsWith('.jsonl')

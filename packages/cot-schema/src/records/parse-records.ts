@@ -19,7 +19,9 @@ export interface ParseRecordsOptions {
  * @example
  * const records = parseRecords(await readFile('sc-grpo.jsonl', 'utf8'), scGrpoRecordSchema, { file: 'sc-grpo.jsonl' });
  */
-export function parseRecords<S extends z.ZodType>(text: string, schema: S, options: ParseRecordsOptions = {}): Array<z.output<S>> {
+export function parseRecords<S extends z.ZodType>(input: string, schema: S, options: ParseRecordsOptions = {}): Array<z.output<S>> {
+  // A byte-order mark (text read with readFile(…, 'utf8') keeps it) is not part of the first record.
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const file = options.file ?? '<input>';
   const maxErrors = options.maxErrors ?? 20;
   const format = options.format ?? guessFormat(file, text);

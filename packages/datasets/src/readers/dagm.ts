@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { TextEncodingError } from '@iad-r1/cot-schema';
 import { basename, extname, join, resolve } from 'node:path';
 import { DatasetError } from '../dataset-error';
 import { isDirectory, isFile, isImageFile, issueSink, listFolder, listImages, listSubfolders, sampleId, selectCategories } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
+import { readTextFile } from '../text-file';
 
 /**
  * Reads DAGM 2007: `ClassN/{Train,Test}/NNNN.PNG`, masks `ClassN/{Train,Test}/Label/NNNN_label.PNG`,
@@ -32,8 +33,9 @@ export async function readDagm(root: string, options: ReadOptions = {}): Promise
       const labelsFile = join(labelFolder, 'Labels.txt');
       let text: string;
       try {
-        text = await readFile(labelsFile, 'utf8');
-      } catch {
+        text = await readTextFile(labelsFile);
+      } catch (error) {
+        if (TextEncodingError.isInstance(error)) throw error;
         throw new DatasetError(labelsFile, 'DAGM label list not found');
       }
       const defective = new Map<string, string>(); // image file → mask file

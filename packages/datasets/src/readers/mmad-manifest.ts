@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { mmadEntryLabel, mmadManifestSchema } from '@iad-r1/cot-schema';
+import { mmadEntryLabel, mmadManifestSchema, TextEncodingError } from '@iad-r1/cot-schema';
 import { DatasetError } from '../dataset-error';
 import { isFile, issueSink, resolveInside, sampleId } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
+import { readTextFile } from '../text-file';
 
 export interface MmadManifestOptions extends ReadOptions {
   /** Folder the manifest's paths are relative to. */
@@ -29,8 +29,9 @@ export async function readMmadManifest(manifestPath: string, options: MmadManife
   const dataRoot = resolve(options.root);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(await readTextFile(file));
   } catch (error) {
+    if (TextEncodingError.isInstance(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new DatasetError(file, code === 'ENOENT' ? 'manifest not found' : `malformed JSON: ${(error as Error).message}`);
   }

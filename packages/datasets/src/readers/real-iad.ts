@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { TextEncodingError } from '@iad-r1/cot-schema';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DatasetError } from '../dataset-error';
 import { isDirectory, isFile, issueSink, listFolder, resolveInside, sampleId, selectCategories } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
+import { readTextFile } from '../text-file';
 
 const realIadSampleSchema = z.object({
   category: z.string(),
@@ -64,8 +65,9 @@ export async function readRealIad(root: string, options: RealIadOptions = {}): P
     const file = join(jsonFolder, `${category}.json`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(file, 'utf8'));
+      parsed = JSON.parse(await readTextFile(file));
     } catch (error) {
+      if (TextEncodingError.isInstance(error)) throw error;
       throw new DatasetError(file, `malformed JSON: ${(error as Error).message}`);
     }
     const result = realIadSplitFileSchema.safeParse(parsed);

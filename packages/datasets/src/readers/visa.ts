@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { TextEncodingError } from '@iad-r1/cot-schema';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DatasetError } from '../dataset-error';
 import { isDirectory, isFile, issueSink, resolveInside, sampleId, selectCategories } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
+import { readTextFile } from '../text-file';
 
 export interface VisaOptions extends ReadOptions {
   /** Split file relative to the root; default `split_csv/1cls.csv`. */
@@ -26,8 +27,9 @@ export async function readVisa(root: string, options: VisaOptions = {}): Promise
   const csvPath = join(dataRoot, options.splitFile ?? join('split_csv', '1cls.csv'));
   let text: string;
   try {
-    text = await readFile(csvPath, 'utf8');
-  } catch {
+    text = await readTextFile(csvPath);
+  } catch (error) {
+    if (TextEncodingError.isInstance(error)) throw error;
     throw new DatasetError(csvPath, 'VisA split file not found (expected split_csv/1cls.csv under the data root)');
   }
   let rows: string[][];

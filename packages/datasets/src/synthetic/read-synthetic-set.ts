@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type ExpertAdRecord, expertAdRecordSchema, parseRecords } from '@iad-r1/cot-schema';
+import { type ExpertAdRecord, expertAdRecordSchema, parseRecords, TextEncodingError } from '@iad-r1/cot-schema';
 import { DatasetError } from '../dataset-error';
 import { readMvtecLayout } from '../readers/mvtec-layout';
 import type { AnomalyDataset } from '../sample';
 import { type SyntheticManifest, syntheticManifestSchema } from './generate-synthetic';
+import { readTextFile } from '../text-file';
 
 /** A generated synthetic set, read back: its manifest, training split, benchmarks and records. */
 export interface SyntheticSet {
@@ -29,8 +29,9 @@ export async function readSyntheticSet(root: string): Promise<SyntheticSet> {
   const manifestPath = join(dataRoot, 'synthetic.json');
   let text: string;
   try {
-    text = await readFile(manifestPath, 'utf8');
-  } catch {
+    text = await readTextFile(manifestPath);
+  } catch (error) {
+    if (TextEncodingError.isInstance(error)) throw error;
     throw new DatasetError(manifestPath, 'no synthetic.json: generate the set first (iad-r1-datasets synth --out DIR)');
   }
   const parsed = syntheticManifestSchema.safeParse(JSON.parse(text));
@@ -42,6 +43,6 @@ export async function readSyntheticSet(root: string): Promise<SyntheticSet> {
     benchmarks[benchmark.name] = await readMvtecLayout(join(dataRoot, benchmark.root), { name: benchmark.name });
   }
   const expertAdFile = join(dataRoot, manifest.expertAd);
-  const expertAd = parseRecords(await readFile(expertAdFile, 'utf8'), expertAdRecordSchema, { file: expertAdFile, format: 'jsonl' });
+  const expertAd = parseRecords(await readTextFile(expertAdFile), expertAdRecordSchema, { file: expertAdFile, format: 'jsonl' });
   return { root: dataRoot, manifest, training, benchmarks, expertAd };
 }

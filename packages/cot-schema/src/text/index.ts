@@ -1,0 +1,1 @@
+export { TextEncodingError, decodeUtf8, firstInvalidUtf8Byte } from './decode-utf8';
