@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { DatasetError } from './dataset-error';
+import { checkImageFile } from './images/load-image';
 import { readMmadManifest } from './readers/mmad-manifest';
 import { DATASET_KINDS, type DatasetKind, readDataset } from './readers/read-dataset';
 import type { AnomalyDataset } from './sample';
@@ -83,8 +85,9 @@ program
   .requiredOption('--root <dir>', 'data root')
   .option('--manifest <file>', 'MMAD-style manifest (with --dataset mmad)')
   .option('--skip-invalid', 'report invalid items instead of stopping at the first', false)
+  .option('--no-check-images', 'do not decode every image and mask (faster; bad files then show up only when used)')
   .addHelpText('after', '\nExample:\n  iad-r1-datasets inspect --dataset mvtec --root /data/mvtec_anomaly_detection')
-  .action(async (options: { dataset: DatasetKind | 'mmad'; root: string; manifest?: string; skipInvalid: boolean }) => {
+  .action(async (options: { dataset: DatasetKind | 'mmad'; root: string; manifest?: string; skipInvalid: boolean; checkImages: boolean }) => {
     let dataset: AnomalyDataset;
     if (options.dataset === 'mmad') {
       if (!options.manifest) throw new InvalidArgumentError('--dataset mmad needs --manifest FILE');
@@ -95,7 +98,35 @@ program
     console.table(summarise(dataset));
     for (const skip of dataset.skipped) process.stderr.write(`skipped ${skip.path}${skip.line ? `:${skip.line}` : ''}: ${skip.reason}\n`);
     process.stdout.write(`${dataset.samples.length} images${dataset.skipped.length ? `, ${dataset.skipped.length} skipped` : ''}\n`);
+    if (options.checkImages) {
+      const bad = await undecodableFiles(dataset);
+      for (const error of bad) process.stderr.write(`bad file ${error.message}\n`);
+      process.stdout.write(bad.length ? `${bad.length} file(s) cannot be decoded (listed above)\n` : 'every image and mask decodes\n');
+      if (bad.length) process.exitCode = 1;
+    }
   });
+
+/** Every image, mask and reference of a dataset decoded once (4 at a time), with a progress bar. */
+async function undecodableFiles(dataset: AnomalyDataset): Promise<DatasetError[]> {
+  const files = [...new Set([...dataset.samples.flatMap((s) => [s.imagePath, ...(s.maskPath ? [s.maskPath] : []), ...(s.references ?? [])]), ...Object.values(dataset.normalReferences).flat()])];
+  const bar = new SingleBar({ format: 'decode |{bar}| {value}/{total} files | {eta_formatted} left', stream: process.stderr, hideCursor: true });
+  bar.start(files.length, 0);
+  const bad: DatasetError[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const file = files[next++] as string;
+      await checkImageFile(file, dataset.root).catch((error: unknown) => {
+        if (!DatasetError.isInstance(error)) throw error;
+        bad.push(error);
+      });
+      bar.increment();
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  bar.stop();
+  return bad.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
 
 program
   .command('contact-sheet')

@@ -15,6 +15,7 @@ export {
   type FitMode,
   type LoadImageOptions,
   type RawImage,
+  checkImageFile,
   isEmptyMask,
   loadImage,
   loadImageFloat,

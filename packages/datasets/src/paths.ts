@@ -1,7 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { DatasetError } from './dataset-error';
-import type { ReadOptions, SkippedItem } from './sample';
+import type { AnomalyDataset, AnomalySample, ReadOptions, SkippedItem } from './sample';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
 
@@ -10,17 +11,91 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
 }
 
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return !(rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel));
+}
+
+function realPathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // missing: the reader reports it as missing
+  }
+}
+
 /**
- * Resolves a path found in a list file against the data root, refusing any that escapes it
- * (absolute paths elsewhere, `..` segments).
+ * Resolves a path found in a list file against the data root, refusing any that escapes it:
+ * absolute paths elsewhere, `..` segments, and symbolic links (of the file or a folder above it)
+ * that lead out of the root — whatever a data root holds may be sent to a model server.
  */
 export function resolveInside(root: string, path: string, listFile: string, line?: number): string {
   const absolute = resolve(root, path);
-  const rel = relative(root, absolute);
-  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-    throw new DatasetError(listFile, `path ${JSON.stringify(path)} escapes the data root ${root}`, line);
+  if (!isInside(root, absolute)) throw new DatasetError(listFile, `path ${JSON.stringify(path)} escapes the data root ${root}`, line);
+  const real = realPathOrSelf(absolute);
+  if (real !== absolute && !isInside(realPathOrSelf(root), real)) {
+    throw new DatasetError(listFile, `path ${JSON.stringify(path)} is a link to ${real}, outside the data root ${root}`, line);
   }
   return absolute;
+}
+
+/**
+ * Refuses a file whose real path (links followed) is not inside the data root's real path.
+ *
+ * @example
+ * await assertRealPathInside('/data/mvtec', '/data/mvtec/bottle/test/good/000.png');
+ */
+export async function assertRealPathInside(root: string, path: string): Promise<void> {
+  const [realRoot, real] = await Promise.all([realpath(root).catch(() => resolve(root)), realpath(path).catch(() => resolve(path))]);
+  if (!isInside(realRoot, real)) throw new DatasetError(path, `is a link to ${real}, outside the data root ${root}; such a file is not read`);
+}
+
+/**
+ * The samples (and reference images) of a dataset read from folders whose files are all inside
+ * the root once links are followed; the others are reported through `report` (thrown, or kept
+ * in `skipped` with `skipInvalid`).
+ */
+export async function keepFilesInsideRoot(dataset: AnomalyDataset, report: (path: string, reason: string) => false): Promise<AnomalyDataset> {
+  const realRoot = await realpath(dataset.root).catch(() => dataset.root);
+  const known = new Map<string, string | undefined>();
+  const reported = new Set<string>();
+  const outside = async (path: string | undefined): Promise<string | undefined> => {
+    if (path === undefined) return undefined;
+    if (!known.has(path)) {
+      const real = await realpath(path).catch(() => path);
+      known.set(path, isInside(realRoot, real) ? undefined : real);
+    }
+    return known.get(path);
+  };
+  // A training image is both a sample and a reference: report it once.
+  const reportOnce = (path: string, escaped: string): void => {
+    if (!reported.has(path)) report(path, `is a link to ${escaped}, outside the data root ${dataset.root}`);
+    reported.add(path);
+  };
+  const samples: AnomalySample[] = [];
+  for (const sample of dataset.samples) {
+    let escaped: string | undefined;
+    let at = sample.imagePath;
+    for (const path of [sample.imagePath, sample.maskPath, ...(sample.references ?? [])]) {
+      escaped = await outside(path);
+      if (escaped) {
+        at = path as string;
+        break;
+      }
+    }
+    if (escaped) reportOnce(at, escaped);
+    else samples.push(sample);
+  }
+  const normalReferences: Record<string, string[]> = {};
+  for (const [category, paths] of Object.entries(dataset.normalReferences)) {
+    normalReferences[category] = [];
+    for (const path of paths) {
+      const escaped = await outside(path);
+      if (escaped) reportOnce(path, escaped);
+      else normalReferences[category].push(path);
+    }
+  }
+  return { ...dataset, samples, normalReferences };
 }
 
 export async function isDirectory(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -26,10 +26,24 @@ describe('iad-r1-datasets', () => {
 
     const inspect = await run('node', [cli, 'inspect', '--dataset', 'synthetic', '--root', join(out, 'benchmarks', 'syn-dtd')]);
     expect(inspect.stdout).toContain('12 images');
+    expect(inspect.stdout).toContain('every image and mask decodes');
 
     const sheet = join(out, 'sheet.png');
     await run('node', [cli, 'contact-sheet', '--root', out, '--out', sheet, '--tile', '32']);
     expect(existsSync(sheet)).toBe(true);
+
+    // A zero-byte image and a truncated one: inspect decodes every file and names each bad one.
+    const dtd = join(out, 'benchmarks', 'syn-dtd');
+    const [category] = readdirSync(dtd).filter((d) => !d.includes('.')).sort() as [string];
+    const goodFolder = join(dtd, category, 'test', 'good');
+    const [first, second] = readdirSync(goodFolder).sort() as [string, string];
+    writeFileSync(join(goodFolder, first), '');
+    writeFileSync(join(goodFolder, second), readFileSync(join(goodFolder, second)).subarray(0, 60));
+    const bad = await run('node', [cli, 'inspect', '--dataset', 'synthetic', '--root', dtd]).catch((e: { code: number; stderr: string; stdout: string }) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toContain(`bad file ${join(goodFolder, first)}: the image file is empty (0 bytes)`);
+    expect((bad as { stderr: string }).stderr).toContain(`bad file ${join(goodFolder, second)}: cannot decode image`);
+    expect((bad as { stdout: string }).stdout).toContain('2 file(s) cannot be decoded');
   });
 
   it('names the path when a dataset folder is missing', async () => {

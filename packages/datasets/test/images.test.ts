@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskToCells } from '@iad-r1/grid';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DatasetError, isEmptyMask, loadImage, loadImageFloat, loadMask } from '../src/index';
+import { DatasetError, checkImageFile, isEmptyMask, loadImage, loadImageFloat, loadMask } from '../src/index';
 import { tempRoot, writeBmpMask, writeMask } from './fixture-files';
 
 describe('loadImage', () => {
@@ -28,6 +28,21 @@ describe('loadImage', () => {
     const junk = join(root, 'junk.png');
     writeFileSync(junk, 'not an image');
     await expect(loadImage(junk)).rejects.toThrow(/junk\.png: cannot decode image/);
+    // A zero-byte file: sharp alone says "Input Buffer is empty" and names nothing.
+    const empty = join(root, 'empty.png');
+    writeFileSync(empty, '');
+    for (const load of [loadImage, loadMask, checkImageFile]) await expect(load(empty)).rejects.toThrow(`${empty}: the image file is empty (0 bytes)`);
+  });
+
+  it('checkImageFile decodes to the last byte, so a truncated file fails before a model sees it', async () => {
+    const root = tempRoot();
+    const whole = join(root, 'whole.png');
+    writeFileSync(whole, await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 9, g: 99, b: 199 } } }).png().toBuffer());
+    await expect(checkImageFile(whole, root)).resolves.toBeUndefined();
+    const truncated = join(root, 'truncated.png');
+    writeFileSync(truncated, readFileSync(whole).subarray(0, 80));
+    await expect(checkImageFile(truncated)).rejects.toThrow(/truncated\.png: cannot decode image/);
+    await expect(checkImageFile(whole, tempRoot())).rejects.toThrow(/whole\.png: is a link to .*outside the data root/);
   });
 });
 

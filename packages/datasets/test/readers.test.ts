@@ -1,3 +1,4 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatasetError, readDagm, readDataset, readKolektorSdd, readKolektorSdd2, readMmadManifest, readMvtecLayout, readRealIad, readVisa } from '../src/index';
@@ -268,5 +269,34 @@ describe('MMAD-style manifests', () => {
     await expectDatasetError(readMmadManifest(file, { root }), join(root, 'DTD/Woven/bad/001.png'), /not found/);
     writeText(file, JSON.stringify({ 'DTD/Woven/bad/000.png': { conversation: 'x' } }));
     await expectDatasetError(readMmadManifest(file, { root }), file, /entry "DTD\/Woven\/bad\/000\.png", field conversation/);
+    // A path that stays inside the root but is a link out of it (here to a file named like /etc/passwd).
+    const outside = join(tempRoot(), 'passwd');
+    writeText(outside, 'root:x:0:0');
+    symlinkSync(outside, join(root, 'DTD/Woven/bad/002.png'));
+    writeText(file, JSON.stringify({ 'DTD/Woven/bad/002.png': entry('A') }));
+    await expectDatasetError(readMmadManifest(file, { root }), `${file} (entry "DTD/Woven/bad/002.png")`, new RegExp(`is a link to ${outside}, outside the data root`));
+  });
+});
+
+describe('links out of the data root', () => {
+  it('are refused (or skipped with skipInvalid) in folder layouts, for images, masks and folders', async () => {
+    const root = await mvtecTree();
+    const elsewhere = tempRoot();
+    await writeImage(join(elsewhere, 'secret.png'));
+    symlinkSync(join(elsewhere, 'secret.png'), join(root, 'bottle/train/good/002.png'));
+    await expectDatasetError(readMvtecLayout(root), join(root, 'bottle/train/good/002.png'), new RegExp(`is a link to ${join(elsewhere, 'secret.png')}, outside the data root`));
+    const skipping = await readMvtecLayout(root, { skipInvalid: true });
+    expect(skipping.normalReferences.bottle).toEqual([join(root, 'bottle/train/good/000.png'), join(root, 'bottle/train/good/001.png')]);
+    expect(skipping.skipped.map((s) => s.path)).toEqual([join(root, 'bottle/train/good/002.png')]);
+    // A linked folder leads out too; a link that stays inside the root is fine.
+    const linkedRoot = await mvtecTree();
+    mkdirSync(join(elsewhere, 'good'));
+    await writeImage(join(elsewhere, 'good', '000.png'));
+    mkdirSync(join(linkedRoot, 'screw/train'));
+    symlinkSync(join(elsewhere, 'good'), join(linkedRoot, 'screw/train/good'), 'dir');
+    await expect(readMvtecLayout(linkedRoot)).rejects.toThrow(/outside the data root/);
+    const inside = await mvtecTree();
+    symlinkSync(join(inside, 'bottle/train/good/000.png'), join(inside, 'bottle/train/good/003.png'));
+    expect((await readMvtecLayout(inside)).normalReferences.bottle).toHaveLength(3);
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
@@ -86,6 +86,7 @@ program
   .addOption(new Option('--seed <n>', 'seed for references and --limit').argParser(wholeNumber(0)).default(0))
   .addOption(new Option('--max-new-tokens <n>', 'decoding budget').argParser(wholeNumber(1)).default(512))
   .requiredOption('--out <dir>', 'output folder (resumable)')
+  .option('--force', 'resume from an answers.jsonl that has no run.json, taking its answers as answers to this run')
   .addHelpText('after', '\nExamples:\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model openai:Qwen/Qwen2.5-VL-7B-Instruct \\\n    --base-url http://127.0.0.1:8000/v1 --shots 1 --prompt base --out runs/qwen-mvtec-1shot\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model local:models/Qwen2.5-VL-3B-Instruct --max-pixels 480000 --concurrency 1 --out runs/local')
   .action(async (options) => {
     const datasets = await loadDatasets(options.dataset, options.root, options.manifest);
@@ -109,6 +110,8 @@ program
       seed: options.seed,
       maxNewTokens: options.maxNewTokens,
       signal: controller.signal,
+      runSettings: { dataset: options.dataset, manifest: options.manifest ? resolve(options.manifest) : null },
+      force: options.force === true,
       log: (line) => process.stderr.write(`${line}\n`),
       onProgress: ({ done, total, summary }) => {
         if (!started) {
@@ -120,7 +123,8 @@ program
       },
     });
     if (started) bar.stop();
-    process.stdout.write(`${markdownReport(result.summary, { model: model.id, shots: Number(options.shots), prompt: options.prompt }).split('\n').slice(4, 7).join('\n')}\n`);
+    if (result.answers.length === 0) process.stdout.write(`no answers: ${result.failures.length ? `all ${result.failures.length} request(s) failed (see above)` : 'no test image was asked'}; nothing to score\n`);
+    else process.stdout.write(`${markdownReport(result.summary, { model: model.id, shots: Number(options.shots), prompt: options.prompt }).split('\n').slice(4, 7).join('\n')}\n`);
     process.stdout.write(`answers, summary.json, report.md and report.html in ${options.out}\n`);
     if (result.failures.length > 0) {
       process.stderr.write(`${result.failures.length} image(s) failed after retries; re-run the same command to ask them again\n`);

@@ -1,7 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { assertSameSettings } from '@iad-r1/errors';
 import { TEST_PROMPTS, type TestPromptName, buildChatMessages } from '@iad-r1/cot-schema';
-import type { AnomalyDataset, AnomalySample } from '@iad-r1/datasets';
+import { type AnomalyDataset, type AnomalySample, DatasetError, checkImageFile, readSettingsFile, writeFileAtomic } from '@iad-r1/datasets';
 import type { ChatMessage, VisionLanguageModel } from '@iad-r1/models';
 import type { AnswerRecord } from './answer-record';
 import { answerStyleOf, extractAnswer } from './answer-extraction';
@@ -33,6 +36,17 @@ export interface EvaluateOptions {
   /** Progress-independent notices (resume, dropped partial line, failures). */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * More settings to record in `run.json` and hold a resume to (the CLI gives the dataset kind and
+   * the manifest file); a resume with another value is refused by name.
+   */
+  runSettings?: Record<string, string | number | boolean | null>;
+  /**
+   * Resume from an `answers.jsonl` whose `run.json` is missing (deleted, or made by another tool),
+   * recording this run's settings as its own. Default false: such a folder is refused, since
+   * nothing says its answers were asked the way this run asks.
+   */
+  force?: boolean;
 }
 
 /** Outcome of a run. */
@@ -45,7 +59,7 @@ export interface EvaluationResult {
   resumed: number;
 }
 
-/** Settings that must not change between a run and its resumption. */
+/** Settings that must not change between a run and its resumption (`run.json`). */
 interface RunConfig {
   model: string;
   shots: 0 | 1;
@@ -53,6 +67,17 @@ interface RunConfig {
   seed: number;
   maxNewTokens: number;
   limit: number | null;
+  /** Each dataset's name and absolute root. */
+  datasets: Array<{ name: string; root: string }>;
+  /** A digest of the questions (key, image, label, reference candidates): another manifest or data tree differs here. */
+  questions: string;
+  [setting: string]: unknown;
+}
+
+function questionsDigest(questions: ReadonlyArray<{ sample: AnomalySample }>): string {
+  const hash = createHash('sha256');
+  for (const { sample } of questions) hash.update(`${JSON.stringify([keyOf(sample), sample.imagePath, sample.label, sample.references ?? null])}\n`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 function keyOf(sample: AnomalySample): string {
@@ -100,25 +125,33 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const log = options.log ?? (() => undefined);
   await mkdir(options.out, { recursive: true });
 
-  const config: RunConfig = { model: options.model.id, shots: options.shots, prompt, seed, maxNewTokens, limit: options.limit ?? null };
+  const questions = selectQuestions(options.datasets, options.limit, seed);
+  const config: RunConfig = {
+    model: options.model.id,
+    shots: options.shots,
+    prompt,
+    seed,
+    maxNewTokens,
+    limit: options.limit ?? null,
+    ...options.runSettings,
+    datasets: options.datasets.map((d) => ({ name: d.name, root: d.root })),
+    questions: questionsDigest(questions),
+  };
   const configFile = join(options.out, 'run.json');
-  const previous = await readFile(configFile, 'utf8').then((t) => JSON.parse(t) as RunConfig, () => undefined);
-  if (previous) {
-    for (const field of Object.keys(config) as Array<keyof RunConfig>) {
-      if (previous[field] !== config[field]) {
-        throw new Error(`${configFile}: this folder holds a run with ${field} = ${JSON.stringify(previous[field])}, not ${JSON.stringify(config[field])}; use another --out`);
-      }
+  const answersFile = join(options.out, 'answers.jsonl');
+  const previous = await readSettingsFile(configFile);
+  if (previous) assertSameSettings(configFile, previous, config, 'use another --out for this run');
+  else {
+    if (existsSync(answersFile) && statSync(answersFile).size > 0 && !options.force) {
+      throw new DatasetError(answersFile, 'these answers have no run.json beside them, so nothing says how they were asked (model, data, shots, prompt); use another --out, or pass --force to take them as answers to this run');
     }
-  } else {
-    await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    await writeFileAtomic(configFile, `${JSON.stringify(config, null, 2)}\n`);
   }
 
-  const questions = selectQuestions(options.datasets, options.limit, seed);
   // Fail before asking anything if a 1-shot question has no reference.
   const references = new Map<string, string>();
   if (options.shots === 1) for (const { sample, dataset } of questions) references.set(keyOf(sample), chooseReference(sample, dataset, seed));
 
-  const answersFile = join(options.out, 'answers.jsonl');
   const answers = await readAnswers(answersFile, log);
   const wanted = new Set(questions.map((q) => keyOf(q.sample)));
   const kept = answers.filter((a) => wanted.has(a.key));
@@ -135,12 +168,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < pending.length && !options.signal?.aborted) {
-      const { sample } = pending[next++] as (typeof pending)[number];
+      const { sample, dataset } = pending[next++] as (typeof pending)[number];
       const key = keyOf(sample);
       const reference = references.get(key);
       const messages = buildChatMessages({ template, referenceImages: reference ? [reference] : [], queryImage: sample.imagePath }) as ChatMessage[];
       const started = Date.now();
       try {
+        // A file the model server cannot read, or one that is not what the data root holds, is not sent.
+        for (const image of [...(reference ? [reference] : []), sample.imagePath]) await checkImageFile(image, dataset.root);
         const [result] = await options.model.generate([messages], { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) });
         const completion = result?.completions[0];
         const response = completion?.text ?? '';
@@ -164,7 +199,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       } catch (error) {
         if (options.signal?.aborted) return;
         failures.push({ key, error: (error as Error).message });
-        log(`${sample.imagePath}: request failed (${(error as Error).message}); re-run to ask it again`);
+        log(DatasetError.isInstance(error) ? `${error.message}; not asked (fix the file and re-run to ask it)` : `${sample.imagePath}: request failed (${(error as Error).message}); re-run to ask it again`);
       }
     }
   };
@@ -185,7 +220,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
 export async function rescore(answersFile: string, out: string): Promise<EvaluationSummary> {
   const answers = await readAnswers(answersFile);
   const summary = summarise(answers);
-  const config = await readFile(join(out, 'run.json'), 'utf8').then((t) => JSON.parse(t) as RunConfig, () => undefined);
+  const config = (await readSettingsFile(join(out, 'run.json'))) as RunConfig | undefined;
   await mkdir(out, { recursive: true });
   await writeReports(out, { summary, answers, config, failures: 0 });
   return summary;

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -215,7 +215,66 @@ describe('iad-r1-eval run against an OpenAI-compatible server', () => {
     const original = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(JSON.parse(scored.stdout).balancedAccuracy).toBeCloseTo(original.average.balancedAccuracy, 9);
     const clash = await run('node', baseArgs(out, ['--limit', '3', '--shots', '1'])).catch((e: { code: number; stderr: string }) => e);
-    expect((clash as { stderr: string }).stderr).toMatch(/holds a run with shots = 0, not 1/);
+    expect((clash as { stderr: string }).stderr).toMatch(/run\.json: this run was made with shots = 0, not 1/);
+  });
+
+  it('refuses a resume onto other data, or answers without their run.json unless --force', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'r');
+    await run('node', baseArgs(out, ['--limit', '2']));
+    // The same images under another root are other questions: their answers must not be counted for these.
+    const copy = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-copy-')), 'synthetic');
+    cpSync(root, copy, { recursive: true });
+    const otherRoot = await run('node', [...baseArgs(out, ['--limit', '2']).map((a) => (a === root ? copy : a))]).catch((e: { code: number; stderr: string }) => e);
+    expect(otherRoot).toMatchObject({ code: 1 });
+    expect((otherRoot as { stderr: string }).stderr).toMatch(/run\.json: this run was made with datasets = \[\{"name":"syn-mvtec","root":"[^"]*\/synthetic\/benchmarks\/syn-mvtec"/);
+    // Without run.json nothing vouches for how the answers were asked.
+    rmSync(join(out, 'run.json'));
+    const orphan = await run('node', baseArgs(out, ['--limit', '2', '--shots', '1'])).catch((e: { code: number; stderr: string }) => e);
+    expect(orphan).toMatchObject({ code: 1 });
+    expect((orphan as { stderr: string }).stderr).toMatch(/answers\.jsonl: these answers have no run\.json beside them.*--force/);
+    const asked = requests.length;
+    const forced = await run('node', baseArgs(out, ['--limit', '2', '--force']));
+    expect(forced.stderr).toMatch(/resuming: 12 of 12 images already answered/);
+    expect(requests.length).toBe(asked);
+    // An empty run.json (a crash while it was written) is named, not a bare SyntaxError.
+    writeFileSync(join(out, 'run.json'), '');
+    const empty = await run('node', baseArgs(out, ['--limit', '2'])).catch((e: { code: number; stderr: string }) => e);
+    expect(empty).toMatchObject({ code: 1 });
+    expect((empty as { stderr: string }).stderr).toMatch(/^iad-r1-eval: .*run\.json: the settings file is empty/m);
+    expect((empty as { stderr: string }).stderr).not.toMatch(/SyntaxError|at /);
+  });
+
+  it('sends no empty image and no file a link leads to outside the data root', async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-bad-')), 'synthetic');
+    cpSync(root, copy, { recursive: true });
+    const set = await readSyntheticSet(copy);
+    const [empty, linked] = Object.values(set.benchmarks)[0]?.samples.filter((s) => s.split === 'test') as AnomalySample[];
+    writeFileSync(empty.imagePath, '');
+    const asked = requests.length;
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'r');
+    const args = baseArgs(out, ['--limit', '2']).map((a) => (a === root ? copy : a));
+    const result = await run('node', args).catch((e: { code: number; stderr: string; stdout: string }) => e);
+    expect(result).toMatchObject({ code: 3 });
+    expect((result as { stderr: string }).stderr).toContain(`${empty.imagePath}: the image file is empty (0 bytes); not asked`);
+    expect(requests.slice(asked).every((r) => !r.images.includes(sha(Buffer.alloc(0))))).toBe(true);
+    // A link to a file outside the root stops the read of the data, naming it, before anything is asked.
+    const secret = join(mkdtempSync(join(tmpdir(), 'iad-r1-secret-')), 'secret.png');
+    writeFileSync(secret, readFileSync(linked.imagePath));
+    rmSync(linked.imagePath);
+    symlinkSync(secret, linked.imagePath);
+    const before = requests.length;
+    const refused = await run('node', baseArgs(join(out, 'again')).map((a) => (a === root ? copy : a))).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toContain(`${linked.imagePath}: is a link to ${secret}, outside the data root`);
+    expect(requests.length).toBe(before);
+  });
+
+  it('says "no answers" when every request failed, instead of an average of 0', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'r');
+    const dead = await run('node', [cli, 'run', '--dataset', 'synthetic', '--root', root, '--model', 'openai:fake-vlm', '--base-url', 'http://127.0.0.1:9/v1', '--out', out, '--limit', '1']).catch((e: { code: number; stdout: string }) => e);
+    expect(dead).toMatchObject({ code: 3 });
+    expect((dead as { stdout: string }).stdout).toMatch(/^no answers: all 6 request\(s\) failed/);
+    expect((dead as { stdout: string }).stdout).not.toMatch(/0\.0/);
   });
 });
 

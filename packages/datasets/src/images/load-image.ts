@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { decode as decodeBmp } from 'bmp-ts';
 import sharp, { type KernelEnum, type OutputInfo, type ResizeOptions, type Sharp } from 'sharp';
 import { DatasetError } from '../dataset-error';
+import { assertRealPathInside } from '../paths';
 
 /** Decoded pixels, row-major, `channels` interleaved bytes per pixel. */
 export interface RawImage {
@@ -33,6 +34,7 @@ async function openImage(path: string): Promise<Sharp> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new DatasetError(path, code === 'ENOENT' ? 'image not found' : `cannot read image: ${(error as Error).message}`);
   }
+  if (bytes.length === 0) throw new DatasetError(path, 'the image file is empty (0 bytes)');
   if (extname(path).toLowerCase() === '.bmp' || (bytes[0] === 0x42 && bytes[1] === 0x4d)) {
     try {
       const bmp = decodeBmp(bytes, { toRGBA: true });
@@ -41,7 +43,29 @@ async function openImage(path: string): Promise<Sharp> {
       throw new DatasetError(path, `cannot decode BMP: ${(error as Error).message}`);
     }
   }
-  return sharp(bytes, { failOn: 'error' });
+  try {
+    return sharp(bytes, { failOn: 'error' });
+  } catch (error) {
+    throw new DatasetError(path, `cannot decode image: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Checks that an image can be given to a model: inside `root` once links are followed (when a
+ * root is given), not empty, and decodable to the last pixel (a truncated file fails here, not at
+ * the model server). Throws a {@link DatasetError} naming the file.
+ *
+ * @example
+ * await checkImageFile('/data/mvtec/bottle/test/good/000.png', '/data/mvtec');
+ */
+export async function checkImageFile(path: string, root?: string): Promise<void> {
+  if (root !== undefined) await assertRealPathInside(root, path);
+  const image = await openImage(path);
+  try {
+    await image.raw().toBuffer();
+  } catch (error) {
+    throw new DatasetError(path, `cannot decode image: ${(error as Error).message}`);
+  }
 }
 
 function resizeOptions(options: LoadImageOptions, kernel: keyof KernelEnum): ResizeOptions | undefined {

@@ -1,7 +1,7 @@
 import { TextEncodingError } from '@iad-r1/cot-schema';
 import { basename, extname, join, resolve } from 'node:path';
 import { DatasetError } from '../dataset-error';
-import { isDirectory, isFile, isImageFile, issueSink, listFolder, listImages, listSubfolders, sampleId, selectCategories } from '../paths';
+import { isDirectory, isFile, isImageFile, issueSink, listFolder, listImages, listSubfolders, sampleId, selectCategories, keepFilesInsideRoot } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
 import { readTextFile } from '../text-file';
 
@@ -89,5 +89,6 @@ export async function readDagm(root: string, options: ReadOptions = {}): Promise
       }
     }
   }
-  return { name: 'dagm', root: dataRoot, samples, normalReferences, skipped };
+  // Folder listings follow links: a link out of the root must not reach a model server.
+  return keepFilesInsideRoot({ name: 'dagm', root: dataRoot, samples, normalReferences, skipped }, report);
 }

@@ -1,7 +1,7 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { DatasetError } from '../dataset-error';
 import { isEmptyMask, loadMask } from '../images/load-image';
-import { isDirectory, isImageFile, issueSink, listFolder, listSubfolders, sampleId, selectCategories } from '../paths';
+import { isDirectory, isImageFile, issueSink, listFolder, listSubfolders, sampleId, selectCategories, keepFilesInsideRoot } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
 
 /**
@@ -47,7 +47,8 @@ export async function readKolektorSdd(root: string, options: ReadOptions = {}): 
     }
     for (const label of labels) if (!used.has(label)) report(join(dataRoot, folder, label), 'label mask without image');
   }
-  return { name: 'sdd', root: dataRoot, samples, normalReferences: { commutator: normal }, skipped };
+  // Folder listings follow links: a link out of the root must not reach a model server.
+  return keepFilesInsideRoot({ name: 'sdd', root: dataRoot, samples, normalReferences: { commutator: normal }, skipped }, report);
 }
 
 /**
@@ -92,5 +93,6 @@ export async function readKolektorSdd2(root: string, options: ReadOptions = {}):
     for (const truth of truths) if (!used.has(truth)) report(join(folder, truth), 'ground truth without image');
   }
   if (!found) throw new DatasetError(dataRoot, 'no train/ or test/ folder: is this the KolektorSDD2 root?');
-  return { name: 'sdd2', root: dataRoot, samples, normalReferences: { surface: normal }, skipped };
+  // Folder listings follow links: a link out of the root must not reach a model server.
+  return keepFilesInsideRoot({ name: 'sdd2', root: dataRoot, samples, normalReferences: { surface: normal }, skipped }, report);
 }

@@ -1,6 +1,6 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { DatasetError } from '../dataset-error';
-import { isDirectory, isImageFile, issueSink, listFolder, listImages, listSubfolders, sampleId, selectCategories } from '../paths';
+import { isDirectory, isImageFile, issueSink, listFolder, listImages, listSubfolders, sampleId, selectCategories, keepFilesInsideRoot } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
 
 export interface MvtecLayoutOptions extends ReadOptions {
@@ -97,5 +97,6 @@ export async function readMvtecLayout(root: string, options: MvtecLayoutOptions 
       }
     }
   }
-  return { name, root: dataRoot, samples, normalReferences, skipped };
+  // Folder listings follow links: a link out of the root must not reach a model server.
+  return keepFilesInsideRoot({ name, root: dataRoot, samples, normalReferences, skipped }, report);
 }
