@@ -248,7 +248,7 @@ describe('iad-r1-eval run against an OpenAI-compatible server', () => {
     const copy = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-bad-')), 'synthetic');
     cpSync(root, copy, { recursive: true });
     const set = await readSyntheticSet(copy);
-    const [empty, linked] = Object.values(set.benchmarks)[0]?.samples.filter((s) => s.split === 'test') as AnomalySample[];
+    const [empty, linked] = Object.values(set.benchmarks)[0]?.samples.filter((s) => s.split === 'test') as [AnomalySample, AnomalySample];
     writeFileSync(empty.imagePath, '');
     const asked = requests.length;
     const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'r');
