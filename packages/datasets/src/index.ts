@@ -2,6 +2,7 @@ export { DatasetError } from './dataset-error';
 export { JsonlAppender, JsonlFileError, readJsonlFile } from './jsonl-file';
 export { writeFileAtomic } from './atomic-file';
 export { readSettingsFile, readTextFile } from './text-file';
+export { assertRealPathInside } from './paths';
 export type { AnomalyDataset, AnomalySample, ReadOptions, SkippedItem } from './sample';
 export { type MvtecLayoutOptions, readMvtecLayout } from './readers/mvtec-layout';
 export { type VisaOptions, readVisa } from './readers/visa';

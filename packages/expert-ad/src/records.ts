@@ -1,4 +1,6 @@
-import { COARSE_TYPES, anomalyLabelSchema, defectLocationSchema } from '@iad-r1/cot-schema';
+import { COARSE_TYPES, anomalyLabelSchema, defectLocationSchema, thinkTextSchema } from '@iad-r1/cot-schema';
+import { namesGridPlace } from '@iad-r1/grid';
+import { matchAnomalyCategory, normaliseTypeText } from '@iad-r1/rewards';
 import { z } from 'zod';
 
 /**
@@ -71,16 +73,40 @@ export type ThoughtRecord = z.output<typeof thoughtRecordSchema>;
 export const REVIEW_DECISIONS = ['accepted', 'rejected', 'edited'] as const;
 
 /**
+ * A reviewer's location text: it must name a place on the grid (left, top, centre, … or
+ * "row R, column C"), since the location reward maps it to a cell and any other text lands on the
+ * centre.
+ */
+export const reviewedLocationSchema = z
+  .string()
+  .trim()
+  .min(1)
+  // Up to 9 × 9 for the explicit form; the grid of a run is the prepare step's.
+  .refine((text) => namesGridPlace(text, 9), { message: 'must name a place on the grid (left, right, top, bottom, centre, … or "row R, column C")' });
+
+/**
+ * A reviewer's fine defect type: a short phrase that the type reward's matcher maps to one of
+ * the taxonomy's categories (by name, synonym, containment or similarity ≥ 0.7), so it can be
+ * scored; "banana" cannot.
+ */
+export const reviewedFineTypeSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(80)
+  .refine((text) => matchAnomalyCategory(normaliseTypeText(text)) !== undefined, { message: `must be a defect type of the taxonomy or close to one (${COARSE_TYPES.join(', ')}, or a synonym)` });
+
+/**
  * A line of `reviews.jsonl`. Decisions are appended as they are made; the last line for an id wins.
- * An `edited` decision carries the corrected fields.
+ * An `edited` decision carries the corrected fields, validated as integration needs them.
  */
 export const reviewDecisionSchema = z
   .object({
     id: z.string().min(1),
     status: z.enum(REVIEW_DECISIONS),
-    think: z.string().min(1).optional(),
-    location: z.string().min(1).optional(),
-    fineType: z.string().min(1).optional(),
+    think: thinkTextSchema.optional(),
+    location: reviewedLocationSchema.optional(),
+    fineType: reviewedFineTypeSchema.optional(),
     note: z.string().optional(),
     reviewedAt: z.string().min(1),
   })

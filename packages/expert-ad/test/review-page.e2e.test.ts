@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
@@ -29,21 +30,95 @@ describe('review server API', () => {
   it('binds to 127.0.0.1, validates decisions and serves only the pairs’ images', async () => {
     const server = await startReviewServer({ out });
     try {
-      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const items = (await (await fetch(`${server.url}api/items?status=all`)).json()) as { counts: { total: number }; items: Array<{ id: string; label: string }> };
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
+      const base = new URL(server.url).origin;
+      const auth = { 'x-review-token': server.token };
+      const items = (await (await fetch(`${base}/api/items?status=all`, { headers: auth })).json()) as { counts: { total: number }; items: Array<{ id: string; label: string }> };
       expect(items.counts.total).toBe(8);
-      const post = (body: unknown) => fetch(`${server.url}api/decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (body: unknown) => fetch(`${base}/api/decision`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const id = items.items[0]?.id as string;
       expect((await post({ id, status: 'maybe' })).status).toBe(422);
       expect((await post({ id, status: 'accepted', think: 'sneaky edit' })).status).toBe(422);
       expect((await post({ id: 'nope', status: 'accepted' })).status).toBe(404);
-      expect((await fetch(`${server.url}api/decision`, { method: 'POST', body: '{not json' })).status).toBe(400);
-      expect((await fetch(`${server.url}api/image?id=${encodeURIComponent(id)}&which=../../etc/passwd`)).status).toBe(400);
-      const image = await fetch(`${server.url}api/image?id=${encodeURIComponent(id)}&which=reference`);
+      expect((await fetch(`${base}/api/decision`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{not json' })).status).toBe(400);
+      expect((await fetch(`${base}/api/image?id=${encodeURIComponent(id)}&which=../../etc/passwd&token=${server.token}`)).status).toBe(400);
+      const image = await fetch(`${base}/api/image?id=${encodeURIComponent(id)}&which=reference&token=${server.token}`);
       expect(image.headers.get('content-type')).toBe('image/png');
       expect(decisions()).toEqual([]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('refuses cross-site requests: foreign Origin or Host, non-JSON writes, a missing or wrong token', async () => {
+    const server = await startReviewServer({ out });
+    let finished = false;
+    void server.finished.then(() => (finished = true));
+    try {
+      const { origin, port } = new URL(server.url);
+      const items = (await (await fetch(`${origin}/api/items`, { headers: { 'x-review-token': server.token } })).json()) as { items: Array<{ id: string }> };
+      const id = items.items[0]?.id as string;
+      const body = JSON.stringify({ id, status: 'rejected' });
+      const attempt = (path: string, init: RequestInit & { headers?: Record<string, string> }) => fetch(`${origin}${path}`, init).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error: string }).error }));
+      // What any page in the reviewer's browser could send: a "simple" text/plain POST from its origin.
+      expect(await attempt('/api/decision', { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body })).toMatchObject({ status: 403, error: 'cross-site request from https://evil.example refused' });
+      expect((await attempt('/api/finish', { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, body: '{}' })).status).toBe(403);
+      // Same origin but no token, a wrong token, or not JSON.
+      expect((await attempt('/api/decision', { method: 'POST', headers: { 'content-type': 'application/json', origin }, body })).error).toMatch(/missing or wrong session token/);
+      expect((await attempt('/api/decision', { method: 'POST', headers: { 'content-type': 'application/json', 'x-review-token': `${server.token.slice(1)}x` }, body })).status).toBe(403);
+      expect(await attempt('/api/decision', { method: 'POST', headers: { 'content-type': 'text/plain', 'x-review-token': server.token }, body })).toMatchObject({ status: 415 });
+      // DNS rebinding: a foreign name resolving to 127.0.0.1 arrives with its own Host header.
+      const rebound = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/api/items', headers: { host: `evil.example:${port}`, 'x-review-token': server.token } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      expect(rebound).toBe(403);
+      // The page itself needs the token too.
+      expect((await fetch(`${origin}/`)).status).toBe(403);
+      expect(await (await fetch(server.url)).text()).toContain(server.token);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(finished).toBe(false);
+      expect(decisions()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('validates edits as integration does: location on the grid, type in the taxonomy, no tags in the think', async () => {
+    const server = await startReviewServer({ out });
+    try {
+      const origin = new URL(server.url).origin;
+      const auth = { 'x-review-token': server.token, 'content-type': 'application/json' };
+      const items = (await (await fetch(`${origin}/api/items`, { headers: auth })).json()) as { items: Array<{ id: string; label: string }> };
+      const id = items.items.find((i) => i.label === 'anomalous')?.id as string;
+      const edit = async (fields: Record<string, string>) => {
+        const response = await fetch(`${origin}/api/decision`, { method: 'POST', headers: auth, body: JSON.stringify({ id, status: 'edited', ...fields }) });
+        return { status: response.status, error: ((await response.json()) as { error?: string }).error };
+      };
+      expect(await edit({ location: 'on the moon' })).toEqual({ status: 422, error: expect.stringMatching(/^field location: must name a place on the grid/) });
+      expect(await edit({ fineType: 'banana' })).toEqual({ status: 422, error: expect.stringMatching(/^field fineType: must be a defect type of the taxonomy/) });
+      expect(await edit({ think: 'Looks fine.</think><answer>No</answer><think>' })).toEqual({ status: 422, error: 'field think: must not contain <think>, <location>, <type> or <answer> tags' });
+      expect(decisions()).toEqual([]);
+      expect((await edit({ location: 'lower right corner', fineType: 'linear scratch', think: 'A thin dark line crosses the lower right of the part.' })).status).toBe(200);
+      expect(decisions()).toEqual([expect.objectContaining({ id, status: 'edited', location: 'lower right corner', fineType: 'linear scratch' })]);
+    } finally {
+      await server.close();
+      rmSync(join(out, 'reviews.jsonl'), { force: true });
+    }
+  });
+
+  it('refuses a bad edit written into reviews.jsonl by hand, naming the line', async () => {
+    const pairs = readFileSync(join(out, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; label: string });
+    const id = pairs.find((p) => p.label === 'anomalous')?.id as string;
+    writeFileSync(join(out, 'reviews.jsonl'), `${JSON.stringify({ id, status: 'edited', fineType: 'banana', reviewedAt: new Date().toISOString() })}\n`);
+    try {
+      await expect(integrate({ out })).rejects.toThrow(/reviews\.jsonl:1: field fineType: must be a defect type of the taxonomy/);
+    } finally {
+      rmSync(join(out, 'reviews.jsonl'), { force: true });
     }
   });
 });
@@ -84,7 +159,7 @@ describe.skipIf(!haveBrowser)('review page in headless Chromium', () => {
       const label = await page.textContent('#label');
       await page.keyboard.press('e');
       await page.fill('#think', 'Edited by the reviewer: the surface shows one clear flaw.');
-      if (label === 'anomalous') await page.fill('#fine-type', 'reviewer type');
+      if (label === 'anomalous') await page.fill('#fine-type', 'surface scratch');
       await page.keyboard.press('Control+Enter');
       await expect.poll(idAt).not.toBe(third);
       expect(decisions().at(-1)).toMatchObject({ id: third, status: 'edited', think: 'Edited by the reviewer: the surface shows one clear flaw.' });

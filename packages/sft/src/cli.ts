@@ -48,6 +48,7 @@ const train = program
   .option('--balance-answers', 'put yes and no answers in every batch in their share of the data (strata by <answer>)')
   .option('--group-by-images', 'draw each batch from examples with the same number of images (no padding of 0-shot against 1-shot)')
   .addOption(new Option('--vocab-size <n>', 'BPE vocabulary of a new model').argParser(whole).default(512))
+  .addOption(new Option('--max-sequence <n>', 'longest sequence a new model takes (default: 256, or room for the longest example plus 64 tokens)').argParser(wholeNumberArgument(16)))
   .addOption(new Option('--seed <n>').argParser(whole).default(0))
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
   .addHelpText('after', '\nExamples:\n  iad-r1-sft train --data data/synthetic/expert-ad.jsonl --out runs/pa-sft --epochs 2 --batch-size 8\n  iad-r1-sft train --data pa-sft.json --init Qwen2.5-0.5B-Instruct --lora-rank 16 --lr 2e-4 --out runs/lora --export runs/lora/adapter');
@@ -55,7 +56,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
     await selectBackend(o.backend ? { prefer: o.backend } : {});
     const text = decodeUtf8(await readFile(o.data), o.data);
     const imagesRoot = o.imagesRoot ?? dirname(o.data);
-    const common = { imagesRoot, fraction: o.fraction, seed: o.seed };
+    const common = { imagesRoot, fraction: o.fraction, seed: o.seed, source: o.data };
     const examples = o.data.endsWith('.jsonl')
       ? examplesFromExpertAd(parseRecords(text, expertAdRecordSchema, { file: o.data }), { ...common, target: o.target, typeLevel: o.typeLevel, shots: Number(o.shots) as 0 | 1 })
       : examplesFromPaSft(parseRecords(text, paSftRecordSchema, { file: o.data }), common);
@@ -69,8 +70,16 @@ addTrainedWeightsOptions(train).action(async (o) => {
       process.stderr.write(`iad-r1-sft: the TinyVLM (config, tokenizer) of ${resumeFrom}\n`);
     } else {
       const tokenizer = BpeTokenizer.train([...examples.map((e) => e.completion ?? ''), DEFAULT_QUESTION], { vocabSize: o.vocabSize });
-      const config: TinyVlmConfigInput = { vocabSize: tokenizer.size };
+      const config: TinyVlmConfigInput = { vocabSize: tokenizer.size, ...(o.maxSequence ? { maxSequence: o.maxSequence } : {}) };
       model = TinyVLM.create(config, tokenizer, { seed: o.seed });
+      // The default length fits 0-shot examples; 1-shot ones (two images, a longer prompt) need more.
+      const longest = Math.max(...examples.map((e) => (model as TinyVLM).trainingLength(e)));
+      if (!o.maxSequence && longest > (model as TinyVLM).config.maxSequence) {
+        const maxSequence = Math.ceil((longest + 64) / 32) * 32;
+        model.dispose();
+        model = TinyVLM.create({ ...config, maxSequence }, tokenizer, { seed: o.seed });
+        process.stderr.write(`iad-r1-sft: maxSequence ${maxSequence} for the new TinyVLM (the longest example has ${longest} tokens)\n`);
+      }
     }
     process.stderr.write(`iad-r1-sft: ${examples.length} examples, ${model.parameterCount().toLocaleString()} parameters\n`);
     const bar = new SingleBar({ format: 'pa-sft |{bar}| step {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true });

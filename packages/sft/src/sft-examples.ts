@@ -4,9 +4,12 @@ import {
   type ExpertAdRecord,
   type PaSftRecord,
   type TypeLevel,
+  ConversionError,
+  RecordValidationError,
   assistantTarget,
   scGrpoTrainingPrompt,
 } from '@iad-r1/cot-schema';
+import { IadR1Error } from '@iad-r1/errors';
 import type { ChatMessage, ChatContentPart } from '@iad-r1/models';
 import type { TrainingExample } from '@iad-r1/models/tfjs';
 
@@ -23,6 +26,8 @@ export interface SftDataOptions {
   /** 0 (default): query only; 1: reference then query, for records that have a reference. */
   shots?: 0 | 1;
   seed?: number;
+  /** The file the records came from, named in errors (default `<records>`). */
+  source?: string;
 }
 
 function resolve(path: string, root: string | undefined): string {
@@ -59,8 +64,19 @@ export function examplesFromExpertAd(records: readonly ExpertAdRecord[], options
     }
     images.push({ type: 'image', image: resolve(record.queryImage, options.imagesRoot) });
     const messages: ChatMessage[] = [{ role: 'user', content: [...images, { type: 'text', text }] }];
-    return { messages, completion: assistantTarget(record, { target: options.target ?? 'cot', typeLevel: options.typeLevel ?? 'coarse' }) };
+    return { messages, completion: targetOf(record, records, options) };
   });
+}
+
+// A record that cannot become a target (no think, no type at this level) is named by file, index and field.
+function targetOf(record: ExpertAdRecord, records: readonly ExpertAdRecord[], options: SftDataOptions): string {
+  try {
+    return assistantTarget(record, { target: options.target ?? 'cot', typeLevel: options.typeLevel ?? 'coarse' });
+  } catch (error) {
+    if (!IadR1Error.isInstance(error)) throw error;
+    const issue = ConversionError.isInstance(error) ? { path: error.field, message: error.message } : { path: '', message: `record ${JSON.stringify(record.id)}: ${error.message}` };
+    throw new RecordValidationError(options.source ?? '<records>', [{ index: records.indexOf(record), ...issue }], 1);
+  }
 }
 
 /**

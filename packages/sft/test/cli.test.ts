@@ -49,6 +49,21 @@ describe('iad-r1-sft train', () => {
     expect((bad as { stderr: string }).stderr).toMatch(/no linear layer matches LoRA target modules \["c_attn"\]; the model's linear layers end in: patch, qkv, proj, fc, out, fc1, fc2/);
   });
 
+  it('sizes a new model for 1-shot examples instead of failing on the default maxSequence', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-sft-cli-'));
+    await generateSyntheticSet({ out: join(dir, 'syn'), seed: 3, size: 32, perCategory: 1 });
+    const args = [cli, 'train', '--data', join(dir, 'syn', 'expert-ad.jsonl'), '--out', join(dir, 'run'), '--max-steps', '1', '--batch-size', '2', '--vocab-size', '200', '--shots', '1', '--backend', 'wasm'];
+    const { stdout, stderr } = await run('node', args);
+    expect(JSON.parse(stdout)).toMatchObject({ steps: 1 });
+    const [, size, longest] = /maxSequence (\d+) for the new TinyVLM \(the longest example has (\d+) tokens\)/.exec(stderr) ?? [];
+    expect(Number(longest)).toBeGreaterThan(256);
+    expect(Number(size)).toBeGreaterThanOrEqual(Number(longest) + 64);
+    // An explicit size is kept, and one too small says what to set.
+    const small = await run('node', [...args.map((a) => (a === join(dir, 'run') ? join(dir, 'small') : a)), '--max-sequence', '64']).catch((e: { code: number; stderr: string }) => e);
+    expect(small).toMatchObject({ code: 1 });
+    expect((small as { stderr: string }).stderr).toMatch(/exceeds maxSequence 64; train a model made with a larger maxSequence \(iad-r1-sft: --max-sequence\)/);
+  });
+
   it('names the file, record and field of bad input', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iad-r1-sft-cli-'));
     const file = join(dir, 'bad.jsonl');
@@ -56,5 +71,18 @@ describe('iad-r1-sft train', () => {
     const error = await run('node', [cli, 'train', '--data', file, '--out', join(dir, 'run')]).catch((e: { code: number; stderr: string }) => e);
     expect((error as { code: number }).code).toBe(1);
     expect((error as { stderr: string }).stderr).toMatch(/bad\.jsonl: 1 invalid record\(s\)\n\s+record 0 \(line 1\), field label/);
+    // A think that smuggles in tags (as a careless review edit could) is named by record and field, not a stack trace.
+    const record = (id: string, think: string) => JSON.stringify({ id, queryImage: 'q.png', label: 'normal', think, source: { dataset: 'd', category: 'c' } });
+    (await import('node:fs')).writeFileSync(file, `${record('fine', 'Every region matches the reference closely.')}\n${record('sneaky', 'Looks fine.</think><answer>No</answer><think>')}\n`);
+    const tags = await run('node', [cli, 'train', '--data', file, '--out', join(dir, 'run2')]).catch((e: { code: number; stderr: string }) => e);
+    expect(tags).toMatchObject({ code: 1 });
+    expect((tags as { stderr: string }).stderr).toMatch(/^iad-r1-sft: .*bad\.jsonl: 1 invalid record\(s\)\n\s+record 1 \(line 2\), field think: must not contain <think>, <location>, <type> or <answer> tags/m);
+    expect((tags as { stderr: string }).stderr).not.toMatch(/OutputParseError|\n\s+at /);
+    // A record without a think cannot become a CoT target: the file, record and field are named.
+    const thinkless = JSON.stringify({ id: 'n1', queryImage: 'q.png', label: 'normal', source: { dataset: 'd', category: 'c' } });
+    (await import('node:fs')).writeFileSync(file, `${record('fine', 'Every region matches the reference closely.')}\n${thinkless}\n`);
+    const noThink = await run('node', [cli, 'train', '--data', file, '--out', join(dir, 'run3')]).catch((e: { code: number; stderr: string }) => e);
+    expect(noThink).toMatchObject({ code: 1 });
+    expect((noThink as { stderr: string }).stderr).toMatch(/^iad-r1-sft: .*bad\.jsonl: 1 invalid record\(s\)\n\s+record 1, field think: record "n1", field think: a CoT target needs the think text/m);
   });
 });

@@ -6,6 +6,16 @@ export const REVIEW_STATUSES = ['pending', 'accepted', 'edited', 'rejected'] as 
 /** Review state of a generated record. */
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 
+/**
+ * The text of a `<think>` block as records carry it: not empty, and without any of the output's
+ * own tags — a `</think><answer>No</answer><think>` inside would change the answer the model is
+ * taught.
+ */
+export const thinkTextSchema = z
+  .string()
+  .refine((text) => text.trim() !== '', { message: 'must not be blank' })
+  .refine((text) => !/<\/?(think|location|type|answer)>/i.test(text), { message: 'must not contain <think>, <location>, <type> or <answer> tags' });
+
 /** Ground-truth label of an image. */
 export const anomalyLabelSchema = z.enum(['normal', 'anomalous']);
 /** Ground-truth label of an image. */
@@ -39,7 +49,7 @@ export const expertAdRecordSchema = z
     /** Free-text fine-grained type, e.g. "linear scratch". */
     fineType: z.string().min(1).optional(),
     /** Chain-of-thought text (the content of `<think>`). */
-    think: z.string().optional(),
+    think: thinkTextSchema.optional(),
     source: z.object({
       dataset: z.string().min(1),
       category: z.string().min(1),

@@ -84,8 +84,10 @@ let index = 0;
 let editing = false;
 let current = null;
 
+const TOKEN = '__REVIEW_TOKEN__';
 async function api(path, body) {
-  const response = await fetch(path, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
+  const headers = { 'x-review-token': TOKEN };
+  const response = await fetch(path, body ? { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) } : { headers });
   const data = await response.json();
   if (!response.ok) throw new Error(data.error || response.statusText);
   return data;
@@ -121,9 +123,9 @@ async function show() {
   const id = items[index].id;
   current = await api('/api/item?id=' + encodeURIComponent(id));
   const q = encodeURIComponent(id);
-  $('img-reference').src = '/api/image?which=reference&id=' + q;
-  $('img-query').src = '/api/image?which=query&id=' + q;
-  $('img-overlay').src = '/api/image?which=overlay&id=' + q;
+  $('img-reference').src = '/api/image?which=reference&token=' + TOKEN + '&id=' + q;
+  $('img-query').src = '/api/image?which=query&token=' + TOKEN + '&id=' + q;
+  $('img-overlay').src = '/api/image?which=overlay&token=' + TOKEN + '&id=' + q;
   $('overlay-caption').textContent = current.pair.label === 'anomalous' ? 'Mask overlay' : 'Query (normal: no mask)';
   $('id').textContent = id;
   $('category').textContent = current.pair.category;

@@ -1,10 +1,13 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { z } from 'zod';
-import { JsonlAppender } from '@iad-r1/datasets';
-import { type PairRecord, type ReviewDecision, REVIEW_DECISIONS, reviewDecisionSchema } from '../records';
+import { JsonlAppender, assertRealPathInside, readSettingsFile } from '@iad-r1/datasets';
+import { namesGridPlace } from '@iad-r1/grid';
+import { thinkTextSchema } from '@iad-r1/cot-schema';
+import { type PairRecord, type ReviewDecision, REVIEW_DECISIONS, reviewDecisionSchema, reviewedFineTypeSchema, reviewedLocationSchema } from '../records';
 import { WORKSPACE_FILES, readWorkspace } from '../workspace';
 import { REVIEW_PAGE_HTML } from './review-page';
 
@@ -19,8 +22,10 @@ export interface ReviewServerOptions {
 
 /** A running review server. */
 export interface ReviewServer {
-  /** `http://127.0.0.1:PORT/` */
+  /** `http://127.0.0.1:PORT/?token=…`: the page, with this session's token. */
   url: string;
+  /** The session token every API request must carry (header `x-review-token`, or `token=` for images). */
+  token: string;
   /** Resolves when the reviewer presses "Finish & integrate". */
   finished: Promise<void>;
   close(): Promise<void>;
@@ -33,9 +38,9 @@ const decisionBodySchema = z
   .object({
     id: z.string().min(1),
     status: z.enum(REVIEW_DECISIONS),
-    think: z.string().trim().min(1).optional(),
-    location: z.string().trim().min(1).optional(),
-    fineType: z.string().trim().min(1).optional(),
+    think: thinkTextSchema.optional(),
+    location: reviewedLocationSchema.optional(),
+    fineType: reviewedFineTypeSchema.optional(),
     note: z.string().optional(),
   })
   .strict();
@@ -81,6 +86,9 @@ async function readBody(request: IncomingMessage, limit = 1 << 20): Promise<unkn
  */
 export async function startReviewServer(options: ReviewServerOptions): Promise<ReviewServer> {
   const state = await readWorkspace(options.out, options.log);
+  const prepared = await readSettingsFile(join(options.out, WORKSPACE_FILES.prepareConfig));
+  const dataRoot = typeof prepared?.root === 'string' ? prepared.root : dirname(state.pairs[0]?.queryImage ?? options.out);
+  const gridSize = typeof prepared?.gridSize === 'number' ? prepared.gridSize : 3;
   const reviewable = state.pairs.filter((p) => state.thoughts.get(p.id)?.ok);
   const pairs = new Map<string, PairRecord>(reviewable.map((p) => [p.id, p]));
   const decisions = state.reviews;
@@ -104,13 +112,34 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
     response.end(JSON.stringify(body));
   };
 
+  // Any web page open in the reviewer's browser can send requests to 127.0.0.1. Refuse those:
+  // the Host must be ours (no DNS rebinding), a browser's Origin must be ours, writes must be JSON
+  // (a cross-site form or text/plain POST cannot be), and every API call carries the session token.
+  const token = randomBytes(24).toString('base64url');
+  let port = 0;
+  const ownHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
+  const tokenMatches = (given: string | null | undefined): boolean => {
+    const a = Buffer.from(given ?? '');
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const guard = (request: IncomingMessage, url: URL): void => {
+    if (!ownHosts().includes(request.headers.host ?? '')) throw new HttpError(403, `host ${JSON.stringify(request.headers.host ?? '')} is not this review server`);
+    const origin = request.headers.origin;
+    if (origin !== undefined && !ownHosts().some((host) => origin === `http://${host}`)) throw new HttpError(403, `cross-site request from ${origin} refused`);
+    const given = url.pathname === '/' || url.pathname === '/api/image' ? (url.searchParams.get('token') ?? request.headers['x-review-token']) : request.headers['x-review-token'];
+    if (!tokenMatches(Array.isArray(given) ? given[0] : given)) throw new HttpError(403, 'missing or wrong session token: open the address the review step printed (it carries the token)');
+    if (request.method === 'POST' && !/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new HttpError(415, 'requests that change decisions must be application/json');
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const route = `${request.method} ${url.pathname}`;
+    guard(request, url);
     switch (route) {
       case 'GET /':
-        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        response.end(REVIEW_PAGE_HTML);
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+        response.end(REVIEW_PAGE_HTML.replace('__REVIEW_TOKEN__', token));
         return;
       case 'GET /api/items': {
         const filter = url.searchParams.get('status') ?? 'all';
@@ -140,6 +169,10 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
         const highlight = state.descriptions.get(pair.id)?.highlightImage;
         const path = which === 'reference' ? pair.referenceImage : which === 'query' ? pair.queryImage : which === 'overlay' ? (highlight ?? pair.queryImage) : undefined;
         if (!path) throw new HttpError(400, 'which must be reference, query or overlay');
+        // Served files stay where they belong once links are followed: the data root, or this folder.
+        await assertRealPathInside(path === highlight ? options.out : dataRoot, path).catch((error: Error) => {
+          throw new HttpError(403, error.message);
+        });
         const bytes = await readFile(path).catch(() => {
           throw new HttpError(404, `image not found: ${path}`);
         });
@@ -157,6 +190,7 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
         const pair = pairOf(body.id);
         if (body.status !== 'edited' && (body.think || body.location || body.fineType)) throw new HttpError(422, 'only an edited decision carries think, location or fineType');
         if (body.status === 'edited' && pair.label === 'normal' && (body.location || body.fineType)) throw new HttpError(422, 'a normal record has no location or type to edit');
+        if (body.location !== undefined && !namesGridPlace(body.location, gridSize)) throw new HttpError(422, `field location: must name a place on the ${gridSize}×${gridSize} grid`);
         const decision: ReviewDecision = reviewDecisionSchema.parse({ ...body, reviewedAt: new Date().toISOString() });
         await writer.append(decision);
         decisions.set(decision.id, decision);
@@ -185,9 +219,10 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
     // Loopback only: the page serves local images and writes decisions without authentication.
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    token,
     finished,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));

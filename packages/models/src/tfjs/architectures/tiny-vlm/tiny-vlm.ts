@@ -184,6 +184,18 @@ export class TinyVLM implements TrainableModel {
   }
 
   /**
+   * The length in tokens of an example as training sees it (prompt with its image tokens,
+   * completion, `<eos>`), to size `maxSequence` before training.
+   *
+   * @example
+   * const longest = Math.max(...examples.map((e) => model.trainingLength(e)));
+   */
+  trainingLength(example: TrainingExample): number {
+    const prompt = renderChat(example.messages, this.tokenizer, imageTokensPerImage(this.config));
+    return prompt.ids.length + completionIdsOf(example, 0, (text) => this.tokenizer.encode(text), this.tokenizer.special('<eos>')).length;
+  }
+
+  /**
    * Tokenises examples for teacher forcing: prompt, completion, `<eos>`, right-padded; the loss
    * mask covers only completion tokens and `<eos>`.
    */
@@ -196,7 +208,7 @@ export class TinyVLM implements TrainableModel {
       return { ids: [...prompt.ids, ...completionIdsOf(example, i, (text) => this.tokenizer.encode(text), eos)], promptLength: prompt.ids.length };
     });
     const steps = Math.max(...rows.map((r) => r.ids.length));
-    if (steps > this.config.maxSequence) throw new RangeError(`a sequence of ${steps} tokens exceeds maxSequence ${this.config.maxSequence}`);
+    if (steps > this.config.maxSequence) throw new RangeError(`a sequence of ${steps} tokens exceeds maxSequence ${this.config.maxSequence}; train a model made with a larger maxSequence (iad-r1-sft: --max-sequence), or shorten the examples`);
     const imagesPerRow = Math.max(0, ...prompts.map((p) => p.images.length));
     return {
       ...rightPaddedBatch(rows),
