@@ -65,7 +65,72 @@ export async function runServerLoad({ requests = 10_000, connections = 64, malfo
     );
     const health = await (await fetch(`${url}/health`)).json();
     phases.push(summary('valid-after-burst', await fire(`${url}/score`, { connections, amount: Math.min(requests, 2000), body: validBody })));
-    return { phases, health };
+    return { phases, health, agreement: await agreementWithCli(url, connections) };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+// The rewards the CLI writes for the body's completions, one process, no server.
+async function cliRewards() {
+  const { completions, solutions } = JSON.parse(validBody);
+  const child = spawn(process.execPath, [cli, 'score', '-'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.end(completions.map((completion, i) => JSON.stringify({ completion, solution: solutions[i] })).join('\n'));
+  let out = '';
+  for await (const chunk of child.stdout) out += chunk;
+  return out.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+/** `connections` × 8 concurrent /score requests, each answer compared with the CLI's rewards. */
+async function agreementWithCli(url, connections) {
+  const expected = await cliRewards();
+  let mismatches = 0;
+  const asked = connections * 8;
+  await Promise.all(
+    Array.from({ length: asked }, async () => {
+      const body = await (await fetch(`${url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: validBody })).json();
+      const same = body.rewards.every((total, i) => total === expected[i].total && Object.entries(expected[i].components).every(([name, value]) => body.components[name][i] === value));
+      if (!same) mismatches++;
+    }),
+  );
+  return { bench: 'server-matches-cli', requests: asked, mismatches };
+}
+
+/**
+ * /health latency while one large body (distinct long <type> texts, each under the field cap) is
+ * scored: the server scores in slices and answers in between.
+ */
+export async function runHealthUnderLargeBody({ completions = 1500, typeChars = 1500 } = {}) {
+  const { url, child } = await startServer(16 * 1024 * 1024);
+  try {
+    const body = JSON.stringify({
+      completions: Array.from({ length: completions }, (_, i) => `<think>t</think><location>top</location><type>${`defect ${i} `.repeat(Math.ceil(typeChars / 10)).slice(0, typeChars)}</type><answer>yes</answer>`),
+      solutions: Array.from({ length: completions }, () => YES),
+    });
+    const start = performance.now();
+    let done = false;
+    const large = fetch(`${url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
+      await r.json();
+      done = true;
+      return (performance.now() - start) / 1000;
+    });
+    const latencies = [];
+    while (!done) {
+      const asked = performance.now();
+      await fetch(`${url}/health`).then((r) => r.json());
+      if (!done) latencies.push(performance.now() - asked);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const seconds = await large;
+    latencies.sort((a, b) => a - b);
+    return {
+      bench: 'server-health-under-large-body',
+      bodyBytes: Buffer.byteLength(body),
+      largeRequestSeconds: +seconds.toFixed(2),
+      healthProbes: latencies.length,
+      healthP50ms: +(latencies[Math.floor(latencies.length / 2)] ?? 0).toFixed(1),
+      healthMaxMs: +(latencies.at(-1) ?? 0).toFixed(1),
+    };
   } finally {
     child.kill('SIGTERM');
   }
@@ -82,8 +147,10 @@ export async function runThroughput({ requests = 50_000, connections = 64 } = {}
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { phases, health } = await runServerLoad();
+  const { phases, health, agreement } = await runServerLoad();
+  phases.push(agreement);
   phases.push(await runThroughput());
+  phases.push(await runHealthUnderLargeBody());
   for (const phase of phases) console.log(JSON.stringify(phase));
   console.log(JSON.stringify({ bench: 'server-health-after-burst', ...health }));
 }

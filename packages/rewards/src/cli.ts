@@ -5,7 +5,7 @@ import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { z } from 'zod';
 import type { RewardPreset, RewardWeights } from './sc-grpo-reward';
 import { ScoreLineError, scoreLine } from './score-lines';
-import { startRewardServer } from './server/reward-server';
+import { DEFAULT_MAX_FIELD_CHARS, startRewardServer } from './server/reward-server';
 import { utf8Lines } from './utf8-lines';
 
 const weightsSchema = z
@@ -13,11 +13,13 @@ const weightsSchema = z
   .partial()
   .strict();
 
-function parseGridSize(value: string): number {
+function positiveWholeNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
   return n;
 }
+
+const parseGridSize = positiveWholeNumber;
 
 function parseWeights(value: string): RewardWeights {
   let json: unknown;
@@ -99,15 +101,17 @@ program
   .addOption(presetOption())
   .addOption(gridOption())
   .addOption(weightsOption())
-  .addOption(new Option('--max-body-bytes <n>', 'largest request body accepted').argParser(Number).default(16 * 1024 * 1024))
+  .addOption(new Option('--max-body-bytes <n>', 'largest request body accepted').argParser(positiveWholeNumber).default(16 * 1024 * 1024))
+  .addOption(new Option('--max-field-chars <n>', 'longest scored text (response or label) in characters').argParser(positiveWholeNumber).default(DEFAULT_MAX_FIELD_CHARS))
   .addHelpText('after', '\nExample:\n  iad-r1-rewards serve --port 8000 --preset paper\n  curl -s localhost:8000/health')
-  .action(async (options: { host: string; port: number; preset: RewardPreset; gridSize: number; weights?: RewardWeights; maxBodyBytes: number }) => {
+  .action(async (options: { host: string; port: number; preset: RewardPreset; gridSize: number; weights?: RewardWeights; maxBodyBytes: number; maxFieldChars: number }) => {
     const running = await startRewardServer({
       host: options.host,
       port: options.port,
       preset: options.preset,
       gridSize: options.gridSize,
       maxBodyBytes: options.maxBodyBytes,
+      maxFieldChars: options.maxFieldChars,
       ...(options.weights ? { weights: options.weights } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });

@@ -92,10 +92,20 @@ describe('iad-r1-rewards serve', () => {
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
     const health = await (await fetch(`${url}/health`)).json();
-    expect(health).toEqual({ status: 'ok', preset: 'reference', gridSize: 3 });
+    expect(health).toEqual({ status: 'ok', preset: 'reference', gridSize: 3, maxBodyBytes: 16 * 1024 * 1024, maxFieldChars: 32_768 });
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  it('refuses limits that would make a server reject everything, before it starts', async () => {
+    for (const value of ['abc', '-5', '0', '1.5']) {
+      const refused = await run('node', [cli, 'serve', '--port', '0', '--max-body-bytes', value]).catch((error: { code: number; stderr: string }) => error);
+      expect(refused, value).toMatchObject({ code: 1 });
+      expect((refused as { stderr: string }).stderr).toContain(`option '--max-body-bytes <n>' argument '${value}' is invalid. must be a whole number ≥ 1`);
+    }
+    const field = await run('node', [cli, 'serve', '--port', '0', '--max-field-chars', 'lots']).catch((error: { code: number; stderr: string }) => error);
+    expect((field as { stderr: string }).stderr).toContain("option '--max-field-chars <n>' argument 'lots' is invalid");
   });
 
   it('prints help with an example', async () => {

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningRewardServer, startRewardServer } from '../src/server/index';
+import { connect } from 'node:net';
+import { type RunningRewardServer, createRewardServer, startRewardServer } from '../src/server/index';
 import { scGrpoReward } from '../src/index';
 
 const run = promisify(execFile);
@@ -33,7 +34,68 @@ describe('reward server', () => {
   it('binds loopback and reports health', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await fetch(`${server.url}/health`);
-    expect(await response.json()).toEqual({ status: 'ok', preset: 'paper', gridSize: 3 });
+    expect(await response.json()).toEqual({ status: 'ok', preset: 'paper', gridSize: 3, maxBodyBytes: 64 * 1024, maxFieldChars: 32_768 });
+    // HEAD is how load balancers and curl -I probe a service.
+    const head = await fetch(`${server.url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  it('refuses a scored text over maxFieldChars by path, and answers /health while a large batch is scored', async () => {
+    const small = await startRewardServer({ port: 0, maxFieldChars: 100, log: () => undefined });
+    try {
+      const response = await fetch(`${small.url}/score`, { method: 'POST', body: JSON.stringify({ completions: ['<answer>no</answer>', `<type>${'x'.repeat(100)}</type>`], solutions: [NO, NO] }) });
+      expect(response.status).toBe(422);
+      expect(await response.json()).toEqual({ error: '1 field(s) longer than the limit of 100 characters', issues: [{ path: 'completions.1', message: '113 characters, more than the limit of 100 (--max-field-chars)' }] });
+    } finally {
+      await small.close();
+    }
+    // A batch of distinct long type texts takes a while to score; /health asked meanwhile must come back first.
+    const big = await startRewardServer({ port: 0, log: () => undefined });
+    try {
+      const completions = Array.from({ length: 100 }, (_, i) => `<think>t</think><location>top</location><type>${`defect ${i} `.repeat(90)}</type><answer>yes</answer>`);
+      const order: string[] = [];
+      const scoring = fetch(`${big.url}/score`, { method: 'POST', body: JSON.stringify({ completions, solutions: completions.map(() => YES) }) }).then(async (r) => {
+        order.push('score');
+        return r.json();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const health = await fetch(`${big.url}/health`).then((r) => r.json());
+      order.push('health');
+      const scored = (await scoring) as { rewards: number[] };
+      expect(health).toMatchObject({ status: 'ok' });
+      expect(scored.rewards).toHaveLength(100);
+      expect(order).toEqual(['health', 'score']);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('refuses nonsensical limits at start-up', () => {
+    expect(() => createRewardServer({ maxBodyBytes: Number.NaN })).toThrow('maxBodyBytes must be a whole number ≥ 1, got NaN');
+    expect(() => createRewardServer({ maxFieldChars: -5 })).toThrow('maxFieldChars must be a whole number ≥ 1, got -5');
+  });
+
+  it('logs a client that went away as one line, not an internal-error stack', async () => {
+    const lines: string[] = [];
+    const quiet = await startRewardServer({ port: 0, log: (line) => lines.push(line) });
+    try {
+      const { port } = new URL(quiet.url);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write('POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"completions": [');
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 50);
+        });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe('reward server: POST /score: the client closed the connection before the answer');
+    } finally {
+      await quiet.close();
+    }
   });
 
   it('speaks OpenRLHF /get_reward: response = query minus prompt, labels = solutions', async () => {

@@ -8,11 +8,54 @@ import { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
 export interface RewardServerOptions extends ScGrpoRewardOptions {
   /** Largest accepted request body in bytes; larger ones get 413. Default 16 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Longest scored text in characters — each response (after its prompt is removed) and each
+   * label; a longer one gets 422 naming it. Scoring costs a few microseconds per character of
+   * distinct `<type>` text, so without a cap one body could hold the server for many seconds.
+   * Default 32,768 (a 512-token answer is about 2,500).
+   */
+  maxFieldChars?: number;
   /** Where request errors are reported; default: nowhere. */
   log?: (line: string) => void;
 }
 
 const COMPONENTS = ['consistency', 'answer', 'location', 'type'] as const;
+
+/** Default of {@link RewardServerOptions.maxFieldChars}. */
+export const DEFAULT_MAX_FIELD_CHARS = 32_768;
+
+// Scoring yields to the event loop after this much work, so /health and small requests are
+// answered while a large batch is scored.
+const SLICE_MS = 10;
+
+async function scoreInSlices<T>(count: number, score: (i: number) => T): Promise<T[]> {
+  const results: T[] = [];
+  let sliceStart = performance.now();
+  for (let i = 0; i < count; i++) {
+    results.push(score(i));
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  return results;
+}
+
+function textLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce((n: number, m) => n + textLength((m as { content?: unknown })?.content), 0);
+  return 0;
+}
+
+function checkFieldLengths(fields: Array<{ path: string; value: unknown }>, maxChars: number): void {
+  const long = fields.filter((f) => textLength(f.value) > maxChars);
+  if (long.length > 0) {
+    throw new HttpError(422, {
+      error: `${long.length} field(s) longer than the limit of ${maxChars} characters`,
+      issues: long.slice(0, 20).map((f) => ({ path: f.path, message: `${textLength(f.value)} characters, more than the limit of ${maxChars} (--max-field-chars)` })),
+    });
+  }
+}
 
 class HttpError extends Error {
   constructor(
@@ -113,6 +156,10 @@ function columns(results: Array<{ components: RewardComponents }>): Record<(type
  */
 export function createRewardServer(options: RewardServerOptions = {}): Server {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
+  for (const [name, value] of [['maxBodyBytes', maxBodyBytes], ['maxFieldChars', maxFieldChars]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number ≥ 1, got ${value}`);
+  }
   const rewardOptions: ScGrpoRewardOptions = {
     preset: options.preset ?? 'paper',
     gridSize: options.gridSize ?? 3,
@@ -122,8 +169,8 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/health') {
-      if (request.method !== 'GET') throw new HttpError(405, { error: 'use GET /health' });
-      send(response, 200, { status: 'ok', preset: rewardOptions.preset, gridSize: rewardOptions.gridSize });
+      if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, { error: 'use GET /health' });
+      send(response, 200, { status: 'ok', preset: rewardOptions.preset, gridSize: rewardOptions.gridSize, maxBodyBytes, maxFieldChars });
       return;
     }
     if (path !== '/get_reward' && path !== '/score') {
@@ -134,25 +181,30 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
 
     if (path === '/get_reward') {
       const body = parseJsonBody(raw, getRewardRequestSchema);
-      const results = body.query.map((query, i) => {
+      const responses = body.query.map((query, i) => {
         const prompt = body.prompts?.[i];
-        const completion = prompt !== undefined && query.startsWith(prompt) ? query.slice(prompt.length) : query;
-        return scGrpoReward(completion, body.labels[i] as string, rewardOptions);
+        return prompt !== undefined && query.startsWith(prompt) ? query.slice(prompt.length) : query;
       });
+      checkFieldLengths([...responses.map((value, i) => ({ path: `query.${i}`, value })), ...body.labels.map((value, i) => ({ path: `labels.${i}`, value }))], maxFieldChars);
+      const results = await scoreInSlices(responses.length, (i) => scGrpoReward(responses[i] as string, body.labels[i] as string, rewardOptions));
       const rewards = results.map((r) => r.total);
       send(response, 200, { rewards, scores: rewards, extra_logs: columns(results) });
       return;
     }
 
     const body = parseJsonBody(raw, scoreRequestSchema);
-    const results = body.completions.map((completion, i) =>
-      scGrpoReward(completion as Parameters<typeof scGrpoReward>[0], body.solutions[i] as string, rewardOptions),
-    );
+    checkFieldLengths([...body.completions.map((value, i) => ({ path: `completions.${i}`, value })), ...body.solutions.map((value, i) => ({ path: `solutions.${i}`, value }))], maxFieldChars);
+    const results = await scoreInSlices(body.completions.length, (i) => scGrpoReward(body.completions[i] as Parameters<typeof scGrpoReward>[0], body.solutions[i] as string, rewardOptions));
     send(response, 200, { rewards: results.map((r) => r.total), components: columns(results) });
   };
 
   return createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
+      // A client that went away mid-request (a killed trainer, a timeout) is not a server fault.
+      if (request.socket.destroyed || ['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes((error as NodeJS.ErrnoException).code ?? '') || (error as Error).message === 'aborted') {
+        options.log?.(`reward server: ${request.method} ${request.url}: the client closed the connection before the answer`);
+        return;
+      }
       if (error instanceof HttpError) {
         send(response, error.status, error.body, error.closeConnection);
         if (error.closeConnection) request.resume();
