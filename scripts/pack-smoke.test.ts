@@ -4,15 +4,15 @@ import { markedSnippets, packSmoke, quickStartSnippet } from './pack-smoke.mjs';
 
 describe('packed tarballs, installed with npm into an empty project', () => {
   it('give working ESM/CJS imports, bins and README quick starts, without tfjs or sharp', () => {
-    const { installed, checks } = packSmoke(['grid', 'cot-schema', 'rewards']) as { installed: string[]; checks: string[] };
-    expect(installed).toEqual(expect.arrayContaining(['@iad-r1/grid', '@iad-r1/cot-schema', '@iad-r1/rewards', 'zod']));
+    const { installed, checks } = packSmoke(['errors', 'grid', 'cot-schema', 'rewards']) as { installed: string[]; checks: string[] };
+    expect(installed).toEqual(expect.arrayContaining(['@iad-r1/errors', '@iad-r1/grid', '@iad-r1/cot-schema', '@iad-r1/rewards', 'zod']));
     expect(installed.some((n) => n.startsWith('@tensorflow') || n === 'sharp')).toBe(false);
     expect(checks).toContain('iad-r1-rewards --help runs from node_modules/.bin');
-    expect(checks.filter((c) => c.includes('README quick start runs'))).toHaveLength(3);
+    expect(checks.filter((c) => c.includes('README quick start runs'))).toHaveLength(4);
   });
 
   it('give working @iad-r1/datasets, models, eval, sft, grpo and expert-ad (with sharp and tfjs) whose README quick starts run', () => {
-    const { installed, checks } = packSmoke(['grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad'], { forbidHeavy: false }) as { installed: string[]; checks: string[] };
+    const { installed, checks } = packSmoke(['errors', 'grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad'], { forbidHeavy: false }) as { installed: string[]; checks: string[] };
     expect(installed).toEqual(expect.arrayContaining(['@iad-r1/datasets', '@iad-r1/models', '@iad-r1/eval', '@iad-r1/sft', '@iad-r1/grpo', '@iad-r1/expert-ad', 'sharp', '@tensorflow/tfjs']));
     expect(checks).toContain('iad-r1-sft --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-datasets --help runs from node_modules/.bin');

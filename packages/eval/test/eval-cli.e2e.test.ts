@@ -216,6 +216,11 @@ describe('iad-r1-eval run against an OpenAI-compatible server', () => {
     expect(JSON.parse(scored.stdout).balancedAccuracy).toBeCloseTo(original.average.balancedAccuracy, 9);
     const clash = await run('node', baseArgs(out, ['--limit', '3', '--shots', '1'])).catch((e: { code: number; stderr: string }) => e);
     expect((clash as { stderr: string }).stderr).toMatch(/run\.json: this run was made with shots = 0, not 1/);
+    // A corrupt answers file is one line naming file and line, not a stack trace.
+    writeFileSync(join(out, 'broken.jsonl'), `${lines(join(out, 'answers.jsonl'))[0]}\n{oops\n${lines(join(out, 'answers.jsonl'))[1]}\n`);
+    const broken = await run('node', [cli, 'score', '--answers', join(out, 'broken.jsonl'), '--out', join(out, 'b')]).catch((e: { code: number; stderr: string }) => e);
+    expect(broken).toMatchObject({ code: 1 });
+    expect((broken as { stderr: string }).stderr).toBe(`iad-r1-eval: ${join(out, 'broken.jsonl')}:2: not valid JSON\n`);
   });
 
   it('refuses a resume onto other data, or answers without their run.json unless --force', async () => {
