@@ -3,7 +3,8 @@
 //   node pipeline.mjs [--root DIR] [--out DIR] [--sft-steps 60] [--grpo-steps 6]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFECT_TYPES, generateSyntheticSet, loadMask, readMvtecLayout } from '@iad-r1/datasets';
+import { DEFAULT_QUESTION, recordMessages } from '@iad-r1/cot-schema';
+import { DEFECT_TYPES, generateSyntheticSet, hashSeed, loadMask, readMvtecLayout } from '@iad-r1/datasets';
 import { evaluate } from '@iad-r1/eval';
 import { maskToCells } from '@iad-r1/grid';
 import { trainGrpo } from '@iad-r1/grpo';
@@ -20,12 +21,13 @@ if (!root) {
   root = join(a.out, 'data', 'train');
 }
 const GRID = 4;
-const QUESTION = 'Are there any defects in the query image?';
 const data = await readMvtecLayout(root);
+// MVTec's train split holds normal images only, so half the test images (a seeded pick) become
+// training records and the other half stay unseen for the evaluation below.
+const heldOut = (s) => s.split === 'test' && hashSeed('held-out', s.id) % 2 === 0;
 const records = [];
-for (const s of data.samples.filter((x) => x.split === 'test')) {
-  const image = { type: 'image', image: s.imagePath };
-  const messages = [{ role: 'user', content: [image, { type: 'text', text: QUESTION }] }];
+for (const s of data.samples.filter((x) => x.split === 'test' && !heldOut(x))) {
+  const messages = recordMessages({ queryImage: s.imagePath });
   if (s.label === 'normal') {
     records.push({ messages, completion: `<think>Every region matches a normal ${s.category}.</think><answer>No</answer>`, solution: '<answer>No</answer>' });
     continue;
@@ -35,7 +37,7 @@ for (const s of data.samples.filter((x) => x.split === 'test')) {
   const tags = `<location>${where}</location><type>${type}</type>`;
   records.push({ messages, completion: `<think>The ${s.category} shows a ${type} at ${where}.</think>${tags}<answer>Yes</answer>`, solution: `${tags}<answer>Yes</answer>` });
 }
-const tokenizer = BpeTokenizer.train([...records.map((r) => r.completion), QUESTION], { vocabSize: 300 });
+const tokenizer = BpeTokenizer.train([...records.map((r) => r.completion), DEFAULT_QUESTION], { vocabSize: 300 });
 const model = TinyVLM.create({ width: 64, mlp: 256, visionWidth: 32, maxSequence: 128, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
 await trainSft({ model, examples: records, out: join(a.out, 'sft'), maxSteps: Number(a['sft-steps']), batchSize: 8, learningRate: 5e-3, resume: false });
 
@@ -49,5 +51,6 @@ const samples = records.map((r, i) => ({ id: String(i), messages: r.messages, so
 const grpo = await trainGrpo({ policy: model, samples, reward, out: join(a.out, 'grpo'), steps: Number(a['grpo-steps']), maxNewTokens: 64, learningRate: 3e-4, resume: false });
 console.log(`SC-GRPO reward: ${grpo.metrics.map((m) => m.reward.toFixed(2)).join(' ')}; brevity bonus ${grpo.metrics.at(-1).components.brevity.toFixed(2)}`);
 
-const { summary } = await evaluate({ model, datasets: [data], shots: 0, prompt: 'iad-r1', out: join(a.out, 'eval'), maxNewTokens: 64, concurrency: 1 });
-console.log(`balanced accuracy on ${root}: ${summary.average.balancedAccuracy.toFixed(1)} (${JSON.stringify(Object.fromEntries(Object.entries(summary.datasets).map(([k, d]) => [k, d.n])))} images)`);
+const unseen = { ...data, samples: data.samples.filter((s) => s.split !== 'test' || heldOut(s)) };
+const { summary } = await evaluate({ model, datasets: [unseen], shots: 0, prompt: 'iad-r1', out: join(a.out, 'eval'), maxNewTokens: 64, concurrency: 1 });
+console.log(`balanced accuracy on the held-out half of ${root}: ${summary.average.balancedAccuracy.toFixed(1)} (${JSON.stringify(Object.fromEntries(Object.entries(summary.datasets).map(([k, d]) => [k, d.n])))} images)`);

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, solutionOf } from '@iad-r1/cot-schema';
+import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, recordMessages, solutionOf } from '@iad-r1/cot-schema';
 import { generateSyntheticSet, readSyntheticSet, syntheticInstructionExamples } from '@iad-r1/datasets';
 import { PAPER_PA_SFT_SHARE, splitForStages } from '@iad-r1/expert-ad';
 import { trainGrpo } from '@iad-r1/grpo';
@@ -54,7 +54,7 @@ const settings = {
   // 400 steps of 8: two epochs of the PA-SFT set (the paper trains 1–2).
   sftSteps: Number(args['sft-steps'] ?? (quick ? 12 : 400)),
   grpoSteps: Number(args['grpo-steps'] ?? (quick ? 3 : 96)),
-  // Dr. GRPO's constant length normaliser (METHOD.md §4 offers it): with the authors' per-sequence
+  // Dr. GRPO's constant length normaliser (docs/METHOD.md §4 offers it): with the authors' per-sequence
   // mean, the shorter normal answer gets a larger per-token push (see README).
   grpoAggregation: args['grpo-aggregation'] ?? 'dr-grpo',
   maxNewTokens: 128,
@@ -80,11 +80,8 @@ say(`[${elapsed()}] synthetic set: ${set.expertAd.length} Expert-AD records, ${b
 // 0- and 1-shot): a model this small does not carry what it learns across prompt wordings.
 const zeroShot = TEST_PROMPTS['iad-r1'].zeroShot;
 const oneShot = TEST_PROMPTS['iad-r1'].oneShot;
-const promptsOf = (record) => {
-  const query = join(set.root, record.queryImage);
-  const reference = join(set.root, record.referenceImage);
-  return [buildChatMessages({ template: zeroShot, queryImage: query }), buildChatMessages({ template: oneShot, referenceImages: [reference], queryImage: query })];
-};
+// Training prompts are the IAD-R1 test prompts, so the model trains on what it is asked at test time.
+const promptsOf = (record) => [0, 1].map((shots) => recordMessages(record, { style: 'test', shots, resolveImage: (path) => join(set.root, path) }));
 if (!(settings.oneShotShare >= 0 && settings.oneShotShare <= 1)) throw new RangeError(`--one-shot-share must be in [0, 1], got ${args['one-shot-share']}`);
 if (!(settings.paSftShare > 0 && settings.paSftShare < 1)) throw new RangeError(`--pa-sft-share must be between 0 and 1 (both stages need records), got ${args['pa-sft-share']}`);
 // Record i of a set takes the 1-shot prompt when the running count of the share steps up at i.

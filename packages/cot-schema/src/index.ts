@@ -4,3 +4,4 @@ export * from './prompts/index';
 export * from './taxonomy/index';
 export * from './converters/index';
 export * from './text/index';
+export * from './random/index';

@@ -16,7 +16,7 @@ function wordToAnswer(word: string): 'yes' | 'no' | undefined {
 }
 
 /**
- * The yes/no a model gave (METHOD.md §6), or undefined when it gave none (counted as wrong).
+ * The yes/no a model gave (docs/METHOD.md §6), or undefined when it gave none (counted as wrong).
  * - `tagged`: the content of the first `<answer>…</answer>`: yes/no, or an option letter A (= Yes) / B (= No).
  * - `free`: a leading yes/no or option letter (`Yes.`, `B`, `(A)`, `Answer: no`), else the only one of
  *   the words yes/no that occurs; text inside `<think>` is ignored.

@@ -80,7 +80,7 @@ program
   .option('--base-url <url>', 'OpenAI-compatible endpoint including /v1')
   .option('--api-key-env <name>', 'environment variable holding the API key', 'OPENAI_API_KEY')
   .addOption(new Option('--shots <n>', '0: query only; 1: a normal reference first').choices(['0', '1']).default('0'))
-  .addOption(new Option('--prompt <family>', 'prompt family of METHOD.md §2').choices([...TEST_PROMPT_NAMES]).default('iad-r1'))
+  .addOption(new Option('--prompt <family>', 'prompt family of docs/METHOD.md §2').choices([...TEST_PROMPT_NAMES]).default('iad-r1'))
   .addOption(new Option('--concurrency <n>', 'requests in flight').argParser(wholeNumber(1)).default(4))
   .addOption(new Option('--limit <n>', 'at most N images per dataset (seeded pick)').argParser(wholeNumber(1)))
   .addOption(new Option('--seed <n>', 'seed for references and --limit').argParser(wholeNumber(0)).default(0))

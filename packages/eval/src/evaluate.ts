@@ -3,9 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertSameSettings } from '@iad-r1/errors';
-import { TEST_PROMPTS, type TestPromptName, buildChatMessages } from '@iad-r1/cot-schema';
+import { TEST_PROMPTS, type TestPromptName, buildChatMessages, fnv1a } from '@iad-r1/cot-schema';
 import { type AnomalyDataset, type AnomalySample, DatasetError, checkImageFile, readSettingsFile, writeFileAtomic } from '@iad-r1/datasets';
-import type { ChatMessage, VisionLanguageModel } from '@iad-r1/models';
+import type { VisionLanguageModel } from '@iad-r1/models';
 import type { AnswerRecord } from './answer-record';
 import { answerStyleOf, extractAnswer } from './answer-extraction';
 import { AnswersWriter, readAnswers } from './answers-file';
@@ -19,7 +19,7 @@ export interface EvaluateOptions {
   datasets: readonly AnomalyDataset[];
   /** 0: the query image alone; 1: a normal reference image first. */
   shots: 0 | 1;
-  /** Prompt family (METHOD.md §2); default `iad-r1`. */
+  /** Prompt family (docs/METHOD.md §2); default `iad-r1`. */
   prompt?: TestPromptName;
   /** Output folder: `answers.jsonl`, `summary.json`, `report.md`, `report.html`, `run.json`. */
   out: string;
@@ -84,12 +84,6 @@ function keyOf(sample: AnomalySample): string {
   return `${sample.dataset}::${sample.id}`;
 }
 
-function rank(seed: number, key: string): number {
-  let h = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 /** The questions of a run: test images of every dataset, optionally limited per dataset. */
 export function selectQuestions(datasets: readonly AnomalyDataset[], limit: number | undefined, seed: number): Array<{ sample: AnomalySample; dataset: AnomalyDataset }> {
   const out: Array<{ sample: AnomalySample; dataset: AnomalyDataset }> = [];
@@ -99,7 +93,7 @@ export function selectQuestions(datasets: readonly AnomalyDataset[], limit: numb
       (s) => s.dataset,
     );
     for (const samples of groups.values()) {
-      const chosen = limit === undefined ? samples : [...samples].sort((a, b) => rank(seed, keyOf(a)) - rank(seed, keyOf(b))).slice(0, limit);
+      const chosen = limit === undefined ? samples : [...samples].sort((a, b) => fnv1a(keyOf(a), seed) - fnv1a(keyOf(b), seed)).slice(0, limit);
       for (const sample of chosen) out.push({ sample, dataset });
     }
   }
@@ -107,7 +101,7 @@ export function selectQuestions(datasets: readonly AnomalyDataset[], limit: numb
 }
 
 /**
- * Runs the paper's evaluation protocol (METHOD.md §6): each test image is asked with the chosen
+ * Runs the paper's evaluation protocol (docs/METHOD.md §6): each test image is asked with the chosen
  * prompt, 0- or 1-shot, greedy, up to 512 new tokens; the answer is extracted (unreadable = wrong)
  * and written to `answers.jsonl` as it arrives; `summary.json`, `report.md` and `report.html` are
  * written at the end. Re-running with the same output folder resumes: answered images are not
@@ -171,7 +165,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       const { sample, dataset } = pending[next++] as (typeof pending)[number];
       const key = keyOf(sample);
       const reference = references.get(key);
-      const messages = buildChatMessages({ template, referenceImages: reference ? [reference] : [], queryImage: sample.imagePath }) as ChatMessage[];
+      const messages = buildChatMessages({ template, referenceImages: reference ? [reference] : [], queryImage: sample.imagePath });
       const started = Date.now();
       try {
         // A file the model server cannot read, or one that is not what the data root holds, is not sent.

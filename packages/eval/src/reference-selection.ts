@@ -1,3 +1,4 @@
+import { fnv1a } from '@iad-r1/cot-schema';
 import type { AnomalyDataset, AnomalySample } from '@iad-r1/datasets';
 import { IadR1Error } from '@iad-r1/errors';
 
@@ -12,14 +13,8 @@ export class MissingReferenceError extends IadR1Error {
   }
 }
 
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 /**
- * The normal reference image of a 1-shot question (METHOD.md §6): the first of the sample's own
+ * The normal reference image of a 1-shot question (docs/METHOD.md §6): the first of the sample's own
  * template list (MMAD `similar_templates` / `random_templates`), else one of the category's normal
  * training images chosen by a hash of (seed, sample) — never the query itself.
  *
@@ -36,5 +31,5 @@ export function chooseReference(sample: AnomalySample, dataset: AnomalyDataset, 
   if (pool.length === 0) {
     throw new MissingReferenceError(sample, `1-shot needs a normal reference image, but category ${JSON.stringify(sample.category)} of ${dataset.name} has none`);
   }
-  return pool[hash(`${seed}\u0000${sample.dataset}\u0000${sample.id}`) % pool.length] as string;
+  return pool[fnv1a(`${seed}\u0000${sample.dataset}\u0000${sample.id}`) % pool.length] as string;
 }

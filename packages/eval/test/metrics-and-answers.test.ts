@@ -5,7 +5,7 @@ import type { AnomalyDataset, AnomalySample } from '@iad-r1/datasets';
 import { describe, expect, it } from 'vitest';
 import { type AnswerRecord, AnswersFileError, MissingReferenceError, chooseReference, detectionMetrics, extractAnswer, readAnswers, summarise } from '../src/index';
 
-describe('extractAnswer (METHOD.md §6)', () => {
+describe('extractAnswer (docs/METHOD.md §6)', () => {
   it.each([
     ['<think>a</think><location>x</location><type>t</type><answer>Yes</answer>', 'tagged', 'yes'],
     ['<answer> no. </answer>', 'tagged', 'no'],

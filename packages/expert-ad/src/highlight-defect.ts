@@ -10,7 +10,7 @@ export interface HighlightOptions {
 }
 
 /**
- * The query image with the defect region outlined (METHOD.md §7 step 2: the describer sees the
+ * The query image with the defect region outlined (docs/METHOD.md §7 step 2: the describer sees the
  * anomalous region highlighted). The mask is resized to the image; the outline is drawn just
  * outside the region, so the defect's own pixels stay visible. Returns PNG bytes.
  *

@@ -36,7 +36,7 @@ function chooseReference(query: AnomalySample, pool: readonly AnomalySample[], s
 }
 
 /**
- * Step 1 of the Expert-AD pipeline (METHOD.md §7): picks (reference, query) pairs of the same
+ * Step 1 of the Expert-AD pipeline (docs/METHOD.md §7): picks (reference, query) pairs of the same
  * category (and camera view where the dataset has views), balanced between normal and anomalous
  * queries and seeded. For an anomalous query the location (text and cells on the grid) comes from
  * its mask and the coarse type from its defect name (`coarseTypeOfDefect`). References come from

@@ -11,7 +11,7 @@ export interface ExpertAdPrompts {
 }
 
 /**
- * Our wording of the two generation passes of METHOD.md §7. Placeholders: `{category}`,
+ * Our wording of the two generation passes of docs/METHOD.md §7. Placeholders: `{category}`,
  * `{type}` (coarse type), `{location}` (grid text), `{description}` (think step only).
  */
 export const DEFAULT_EXPERT_AD_PROMPTS: Readonly<ExpertAdPrompts> = {

@@ -31,7 +31,7 @@ export interface ExpertAdPipelineOptions extends Omit<PreparePairsOptions, 'onPr
 }
 
 /**
- * Runs the whole Expert-AD construction (METHOD.md §7): prepare → describe → think → review →
+ * Runs the whole Expert-AD construction (docs/METHOD.md §7): prepare → describe → think → review →
  * integrate. With `autoAccept` the review is skipped and every valid record is accepted;
  * otherwise the review page opens and integration follows when the reviewer finishes. Each step
  * resumes from its files, so an interrupted run is continued by calling this again.

@@ -63,7 +63,7 @@ describe('iad-r1-expert-ad all --source realiad', () => {
       expect(sampleOf(r.referenceImage as string)).not.toBe(sampleOf(r.queryImage));
       expect(r.referenceImage).toMatch(/\/OK\/S000[123]\//); // the normal training images
       if (r.label === 'anomalous') {
-        expect(r.coarseType).toBe(r.source.defectCode === 'AK' ? 'Hole' : 'Contamination'); // DATA.md: AK pit → Hole, ZW → Contamination
+        expect(r.coarseType).toBe(r.source.defectCode === 'AK' ? 'Hole' : 'Contamination'); // docs/DATA.md: AK pit → Hole, ZW → Contamination
         expect(r.location).toEqual({ text: 'bottom right', cells: [9], gridSize: 3 });
       } else {
         expect(r.queryImage).toMatch(/\/OK\/S000[45]\//);

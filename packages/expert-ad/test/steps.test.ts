@@ -36,7 +36,7 @@ const normalPair: PairRecord = { id: 'gear/test/good/000', dataset: 'mvtec', cat
 
 describe('coarseTypeOfDefect', () => {
   it('maps Real-IAD codes, synthetic names, type names and synonyms, and the caller map first', () => {
-    expect(coarseTypeOfDefect('AK')).toBe('Hole'); // DATA.md: pit → Hole
+    expect(coarseTypeOfDefect('AK')).toBe('Hole'); // docs/DATA.md: pit → Hole
     expect(coarseTypeOfDefect('ZW')).toBe('Contamination');
     expect(coarseTypeOfDefect('foreign_object')).toBe('Presence of foreign objects');
     expect(coarseTypeOfDefect('scratch')).toBe('Scratch');

@@ -12,7 +12,7 @@ export interface RowCol {
   col: number;
 }
 
-/** The paper's grid size (METHOD.md §3): 3×3 gave the best results. */
+/** The paper's grid size (docs/METHOD.md §3): 3×3 gave the best results. */
 export const DEFAULT_GRID_SIZE = 3;
 
 /** Throws a {@link GridError} unless `gridSize` is a whole number ≥ 1. */

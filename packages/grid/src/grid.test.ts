@@ -12,7 +12,7 @@ import {
   rowColToCell,
 } from './index';
 
-describe('locationToCell, reference mode (METHOD.md §3 worked rules)', () => {
+describe('locationToCell, reference mode (docs/METHOD.md §3 worked rules)', () => {
   it.each([
     ['upper left corner', 1],
     ['slightly right of the centre', 6],

@@ -22,7 +22,7 @@ type Vertical = 'top' | 'centre' | 'bottom';
 
 /**
  * Maps a location phrase ("upper left corner", "slightly right of the centre") to a grid cell,
- * per METHOD.md §3. An empty or keyword-free text maps to the centre.
+ * per docs/METHOD.md §3. An empty or keyword-free text maps to the centre.
  *
  * @example
  * locationToCell('upper left corner'); // 1

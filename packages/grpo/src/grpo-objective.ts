@@ -2,7 +2,7 @@ import { type Tensor, stopGradient, tf } from '@iad-r1/models/tfjs';
 
 /** The loss aggregations `trainGrpo` knows. */
 export const LOSS_AGGREGATIONS = ['sequence-mean', 'token-mean', 'dr-grpo'] as const;
-/** How per-token losses become one number (METHOD.md §4). */
+/** How per-token losses become one number (docs/METHOD.md §4). */
 export type LossAggregation = (typeof LOSS_AGGREGATIONS)[number];
 
 /**
@@ -69,7 +69,7 @@ export interface GrpoObjectiveInput {
 }
 
 /**
- * The SC-GRPO loss (METHOD.md §4): per token −(min(ρ·A, clip(ρ, 1−ε, 1+ε)·A) − β·KL_t) with
+ * The SC-GRPO loss (docs/METHOD.md §4): per token −(min(ρ·A, clip(ρ, 1−ε, 1+ε)·A) − β·KL_t) with
  * ρ = π_θ/π_θold and the k3 KL to the reference, aggregated as the mean over each sequence's
  * completion tokens then over sequences (default), the token mean over the batch, or Dr.GRPO's sum
  * over tokens divided by (sequences × maxLength). Also returns the masked mean KL and the share of

@@ -1,6 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { type ExpertAdRecord, type ScGrpoRecord, scGrpoTrainingPrompt, solutionOf } from '@iad-r1/cot-schema';
-import type { ChatContentPart, ChatMessage } from '@iad-r1/models';
+import { type ChatMessage, type ExpertAdRecord, type ScGrpoRecord, recordMessages, solutionOf } from '@iad-r1/cot-schema';
 
 /** One SC-GRPO prompt: what the policy sees and the ground truth the rewards read. */
 export interface GrpoSample {
@@ -14,16 +13,18 @@ const resolvePath = (path: string, root: string | undefined): string => (root &&
 
 /**
  * GRPO samples from SC-GRPO records: images first (reference then query for 1-shot records), then
- * the SC-GRPO training prompt with the record's question (METHOD.md §2).
+ * the SC-GRPO training prompt with the record's question (docs/METHOD.md §2).
  *
  * @example
  * samplesFromScGrpo(records, { imagesRoot: 'data/synthetic' });
  */
 export function samplesFromScGrpo(records: readonly ScGrpoRecord[], options: { imagesRoot?: string } = {}): GrpoSample[] {
   return records.map((record) => {
-    const images = (typeof record.image === 'string' ? [record.image] : record.image).map((p) => resolvePath(p, options.imagesRoot));
-    const content: ChatContentPart[] = [...images.map((image) => ({ type: 'image' as const, image })), { type: 'text' as const, text: scGrpoTrainingPrompt(images.length > 1 ? 1 : 0, record.problem) }];
-    return { id: String(record.id), messages: [{ role: 'user', content }], solution: record.solution };
+    const images = typeof record.image === 'string' ? [record.image] : record.image;
+    // An SC-GRPO record lists the reference(s) then the query for 1-shot, the query alone for 0-shot.
+    const pair = { referenceImages: images.slice(0, -1), queryImage: images[images.length - 1] as string };
+    const messages = recordMessages(pair, { style: 'sc-grpo', shots: images.length > 1 ? 1 : 0, question: record.problem, resolveImage: (p) => resolvePath(p, options.imagesRoot) });
+    return { id: String(record.id), messages, solution: record.solution };
   });
 }
 
@@ -34,15 +35,7 @@ export function samplesFromScGrpo(records: readonly ScGrpoRecord[], options: { i
 export function samplesFromExpertAd(records: readonly ExpertAdRecord[], options: { imagesRoot?: string; question?: string } = {}): GrpoSample[] {
   return records.map((record) => ({
     id: record.id,
-    messages: [
-      {
-        role: 'user',
-        content: [
-          { type: 'image', image: resolvePath(record.queryImage, options.imagesRoot) },
-          { type: 'text', text: options.question ?? 'Are there any defects in the query image?' },
-        ],
-      },
-    ],
+    messages: recordMessages(record, { style: 'pa-sft', ...(options.question !== undefined ? { question: options.question } : {}), resolveImage: (p) => resolvePath(p, options.imagesRoot) }),
     solution: solutionOf(record),
   }));
 }

@@ -131,7 +131,7 @@ function slotPools(strata: readonly string[], slots: number): number[][] {
 }
 
 /**
- * SC-GRPO (METHOD.md §4). Defaults: G = 4, 4 prompts per step, 512 new tokens, temperature 1,
+ * SC-GRPO (docs/METHOD.md §4). Defaults: G = 4, 4 prompts per step, 512 new tokens, temperature 1,
  * β = 0.04, ε = 0.2, μ = 1, `sequence-mean`, learning rate 5e-4 (constant after `warmupSteps`, 0),
  * no weight decay. Per step, sample G completions per prompt from the current policy
  * (KV-cached, seeded), score them (default: the four SC-GRPO rewards, paper preset), turn rewards

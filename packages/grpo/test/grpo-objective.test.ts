@@ -2,7 +2,7 @@ import { tf } from '@iad-r1/models/tfjs';
 import { describe, expect, it } from 'vitest';
 import { groupAdvantages, groupStds, grpoObjective, k3Kl } from '../src/index';
 
-describe('group advantages (METHOD.md §4)', () => {
+describe('group advantages (docs/METHOD.md §4)', () => {
   it('normalises within each group with the unbiased std + 1e-4', () => {
     // Group [1, 2, 3, 4]: mean 2.5, unbiased std √((2.25+0.25+0.25+2.25)/3) = √(5/3).
     const std = Math.sqrt(5 / 3);

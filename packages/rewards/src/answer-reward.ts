@@ -1,4 +1,4 @@
-import { type Completion, completionText } from './completion';
+import { type CompletionInput, completionText } from './completion';
 import { solutionAnswer, tagValue } from './tag-value';
 
 /**
@@ -8,7 +8,7 @@ import { solutionAnswer, tagValue } from './tag-value';
  * @example
  * answerReward('<think>…</think><answer> YES </answer>', '<answer>Yes</answer>'); // 1
  */
-export function answerReward(completion: Completion, solution: string): number {
+export function answerReward(completion: CompletionInput, solution: string): number {
   const truth = solutionAnswer(solution);
   if (truth !== 'yes' && truth !== 'no') return 0;
   return tagValue(completionText(completion), 'answer') === truth ? 1 : 0;

@@ -1,5 +1,5 @@
 /** A completion as RL engines pass it: plain text, or a chat message list (the last assistant turn is read). */
-export type Completion = string | ReadonlyArray<{ role?: string; content: unknown }>;
+export type CompletionInput = string | ReadonlyArray<{ role?: string; content: unknown }>;
 
 /**
  * The text of a completion. For a message list, the last assistant message (or the last message)
@@ -8,7 +8,7 @@ export type Completion = string | ReadonlyArray<{ role?: string; content: unknow
  * @example
  * completionText([{ role: 'assistant', content: '<answer>no</answer>' }]); // '<answer>no</answer>'
  */
-export function completionText(completion: Completion): string {
+export function completionText(completion: CompletionInput): string {
   if (typeof completion === 'string') return completion;
   const messages = [...completion];
   const message = [...messages].reverse().find((m) => m.role === 'assistant') ?? messages[messages.length - 1];

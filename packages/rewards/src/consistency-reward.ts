@@ -1,4 +1,4 @@
-import { type Completion, completionText } from './completion';
+import { type CompletionInput, completionText } from './completion';
 import { solutionAnswer } from './tag-value';
 
 // The reference regexes (Python `re.fullmatch`, DOTALL):
@@ -32,13 +32,13 @@ export function matchesAnomalousPattern(text: string): boolean {
 
 /**
  * R_c ∈ {0, 1}: 1 when the completion matches the pattern the ground truth calls for — the normal
- * pattern for a `no` solution, the anomalous one for `yes` (METHOD.md §3). Any other ground truth → 0.
+ * pattern for a `no` solution, the anomalous one for `yes` (docs/METHOD.md §3). Any other ground truth → 0.
  *
  * @example
  * consistencyReward('<think>ok</think><answer>no</answer>', '<answer>No</answer>'); // 1
  * consistencyReward('<think>ok</think><answer>no</answer>', '<location>top</location><type>hole</type><answer>Yes</answer>'); // 0
  */
-export function consistencyReward(completion: Completion, solution: string): number {
+export function consistencyReward(completion: CompletionInput, solution: string): number {
   const text = completionText(completion);
   const truth = solutionAnswer(solution);
   if (truth === 'no') return matchesNormalPattern(text) ? 1 : 0;

@@ -1,4 +1,4 @@
-export { type Completion, completionText } from './completion';
+export { type CompletionInput, completionText } from './completion';
 export { consistencyReward, matchesAnomalousPattern, matchesNormalPattern } from './consistency-reward';
 export { answerReward } from './answer-reward';
 export { type LocationRewardOptions, locationReward } from './location-reward';

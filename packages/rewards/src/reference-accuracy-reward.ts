@@ -1,4 +1,4 @@
-import { type Completion, completionText } from './completion';
+import { type CompletionInput, completionText } from './completion';
 import { locationReward } from './location-reward';
 import { solutionAnswer, tagValue } from './tag-value';
 import { typeReward } from './type-reward';
@@ -46,7 +46,7 @@ export function referenceAccuracyParts(text: string, solution: string, gridSize 
  *   '<location>upper left</location><type>scratch</type><answer>Yes</answer>',
  * ); // (1 + 1)/2 + 0 = 1
  */
-export function referenceAccuracyReward(completion: Completion, solution: string): number {
+export function referenceAccuracyReward(completion: CompletionInput, solution: string): number {
   const parts = referenceAccuracyParts(completionText(completion), solution);
   if (parts.truth !== 'yes') return parts.answer;
   return ((parts.type ?? 0) + (parts.location ?? 0)) / 2 + parts.answer;

@@ -1,4 +1,4 @@
-import { type Completion, completionText } from './completion';
+import { type CompletionInput, completionText } from './completion';
 import { consistencyReward } from './consistency-reward';
 import { locationReward } from './location-reward';
 import { referenceAccuracyParts } from './reference-accuracy-reward';
@@ -53,7 +53,7 @@ export interface ScGrpoReward {
  *   '<location>top left</location><type>scratch</type><answer>Yes</answer>',
  * ); // { total: 4, components: { consistency: 1, answer: 1, location: 1, type: 1 } }
  */
-export function scGrpoReward(completion: Completion, solution: string, options: ScGrpoRewardOptions = {}): ScGrpoReward {
+export function scGrpoReward(completion: CompletionInput, solution: string, options: ScGrpoRewardOptions = {}): ScGrpoReward {
   const text = completionText(completion);
   const gridSize = options.gridSize ?? 3;
   const w = { consistency: 1, answer: 1, location: 1, type: 1, ...options.weights };

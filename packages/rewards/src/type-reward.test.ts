@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchAnomalyCategory, normaliseTypeText, typeReward } from './index';
 
-describe('typeReward, the worked examples of METHOD.md §3', () => {
+describe('typeReward, the worked examples of docs/METHOD.md §3', () => {
   it.each([
     ['hole !', 'hole', 0.85],
     ['!!!', 'hole', 0.85],

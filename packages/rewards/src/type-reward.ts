@@ -97,7 +97,7 @@ function weakSimilarity(a: string, b: string): number {
 
 /**
  * R_t ∈ [0, 1]: multi-level matching of a predicted defect type against the ground truth, over the
- * 8-type, 2-group vocabulary — the reference algorithm of METHOD.md §3, step by step.
+ * 8-type, 2-group vocabulary — the reference algorithm of docs/METHOD.md §3, step by step.
  *
  * @example
  * typeReward('scratches', 'scratch'); // 0.85

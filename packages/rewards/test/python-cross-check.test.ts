@@ -6,7 +6,7 @@ import { ANOMALY_TAXONOMY } from '@iad-r1/cot-schema';
 import { matchesAnomalousPattern, matchesNormalPattern, normaliseTypeText, sequenceSimilarity, tagValue, typeReward } from '../src/index';
 
 // Expected values come from CPython itself (difflib, re, str) and from a Python type reward
-// written from METHOD.md's step list: an implementation independent of ours.
+// written from docs/METHOD.md's step list: an implementation independent of ours.
 const script = fileURLToPath(new URL('./python_reference.py', import.meta.url));
 
 function sample<T>(arbitrary: fc.Arbitrary<T>, n: number, seed: number): T[] {

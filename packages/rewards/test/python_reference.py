@@ -3,7 +3,7 @@
 Reads {"similarity": [[a, b], ...], "consistency": [text, ...], "tags": [[text, tag], ...],
 "normalise": [text, ...], "type": [[pred, truth], ...]} as JSON on stdin and prints the same
 keys with Python's results. Uses only the standard library: difflib and re are the ground truth
-METHOD.md names; the type reward below is written from METHOD.md's step list.
+docs/METHOD.md names; the type reward below is written from docs/METHOD.md's step list.
 """
 import difflib
 import json

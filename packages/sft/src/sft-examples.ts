@@ -1,19 +1,19 @@
 import { isAbsolute, join } from 'node:path';
 import {
-  DEFAULT_QUESTION,
   type ExpertAdRecord,
   type PaSftRecord,
   type TypeLevel,
   ConversionError,
   RecordValidationError,
   assistantTarget,
-  scGrpoTrainingPrompt,
+  fnv1a,
+  recordMessages,
 } from '@iad-r1/cot-schema';
 import { IadR1Error } from '@iad-r1/errors';
 import type { ChatMessage, ChatContentPart } from '@iad-r1/models';
 import type { TrainingExample } from '@iad-r1/models/tfjs';
 
-/** The paper's PA-SFT ablations (METHOD.md §5). */
+/** The paper's PA-SFT ablations (docs/METHOD.md §5). */
 export interface SftDataOptions {
   /** Folder image paths are relative to (absolute paths are kept). */
   imagesRoot?: string;
@@ -37,11 +37,7 @@ function resolve(path: string, root: string | undefined): string {
 function subset<T>(items: readonly T[], fraction: number, seed: number): T[] {
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
   if (fraction === 1) return [...items];
-  const keyed = items.map((item, i) => {
-    let h = 0x811c9dc5 ^ seed;
-    for (const c of String(i)) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-    return { item, h, i };
-  });
+  const keyed = items.map((item, i) => ({ item, h: fnv1a(String(i), seed), i }));
   const keep = Math.max(1, Math.round(items.length * fraction));
   return keyed.sort((a, b) => a.h - b.h).slice(0, keep).sort((a, b) => a.i - b.i).map((k) => k.item);
 }
@@ -55,17 +51,10 @@ function subset<T>(items: readonly T[], fraction: number, seed: number): T[] {
  */
 export function examplesFromExpertAd(records: readonly ExpertAdRecord[], options: SftDataOptions = {}): TrainingExample[] {
   const shots = options.shots ?? 0;
-  return subset(records, options.fraction ?? 1, options.seed ?? 0).map((record) => {
-    const images: ChatContentPart[] = [];
-    let text = DEFAULT_QUESTION;
-    if (shots === 1 && record.referenceImage) {
-      images.push({ type: 'image', image: resolve(record.referenceImage, options.imagesRoot) });
-      text = scGrpoTrainingPrompt(1);
-    }
-    images.push({ type: 'image', image: resolve(record.queryImage, options.imagesRoot) });
-    const messages: ChatMessage[] = [{ role: 'user', content: [...images, { type: 'text', text }] }];
-    return { messages, completion: targetOf(record, records, options) };
-  });
+  return subset(records, options.fraction ?? 1, options.seed ?? 0).map((record) => ({
+    messages: recordMessages(record, { style: 'pa-sft', shots, resolveImage: (path) => resolve(path, options.imagesRoot) }),
+    completion: targetOf(record, records, options),
+  }));
 }
 
 // A record that cannot become a target (no think, no type at this level) is named by file, index and field.

@@ -144,7 +144,7 @@ function epochBatches(count: number, batchSize: number, seed: number, epoch: num
 }
 
 /**
- * PA-SFT (METHOD.md §5). Defaults: 1 epoch, batch 8, no accumulation, learning rate 2e-5 (the
+ * PA-SFT (docs/METHOD.md §5). Defaults: 1 epoch, batch 8, no accumulation, learning rate 2e-5 (the
  * paper's, for billion-parameter models; TinyVLM wants ~3e-3), warm-up min(100, 10 % of the run),
  * weight decay 0.1. Teacher-forced cross-entropy on the assistant tokens only, AdamW with
  * decoupled weight decay, linear warm-up then cosine decay, global-norm clipping, gradient

@@ -48,7 +48,7 @@ const normal: ExpertAdRecord = expertAdRecordSchema.parse({
 });
 
 describe('Expert-AD → PA-SFT (LLaMA-Factory sharegpt)', () => {
-  it('writes the 0-shot record of METHOD.md §1', () => {
+  it('writes the 0-shot record of docs/METHOD.md §1', () => {
     expect(expertAdToPaSft(anomalous)).toEqual({
       images: ['plate/test/scratch/007.png'],
       messages: [
@@ -95,7 +95,7 @@ describe('Expert-AD → PA-SFT (LLaMA-Factory sharegpt)', () => {
 });
 
 describe('Expert-AD → SC-GRPO', () => {
-  it('writes the solution strings of METHOD.md §1', () => {
+  it('writes the solution strings of docs/METHOD.md §1', () => {
     expect(expertAdToScGrpo(normal)).toEqual({
       id: 'plate-001',
       image: 'plate/test/good/001.png',

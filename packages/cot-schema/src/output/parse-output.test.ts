@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { modelOutputSchema } from '../records/model-output-schema';
 import { OutputParseError, type ModelOutput, formatOutput, parseOutput, parseOutputOrThrow } from './index';
 
-describe('parseOutput accepts the two patterns of METHOD.md §1', () => {
+describe('parseOutput accepts the two patterns of docs/METHOD.md §1', () => {
   it('reads a normal answer', () => {
     expect(parseOutput('<think>The surface is uniform.</think><answer>No</answer>')).toEqual({
       ok: true,

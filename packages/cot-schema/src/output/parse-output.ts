@@ -30,7 +30,7 @@ export type ParseOutputResult = ({ ok: true } & ModelOutput) | { ok: false; reas
 /** Options of {@link parseOutput}. */
 export interface ParseOutputOptions {
   /**
-   * Accept whitespace between a closing tag and the next opening tag. METHOD.md §1 requires them
+   * Accept whitespace between a closing tag and the next opening tag. docs/METHOD.md §1 requires them
    * to be adjacent, so the default is false.
    */
   allowWhitespaceBetweenTags?: boolean;

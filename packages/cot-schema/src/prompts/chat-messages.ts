@@ -1,8 +1,8 @@
-/** An image in a chat message: a path or URL, or encoded bytes (PNG/JPEG). */
-export type ImageRef = string | { data: Uint8Array; mimeType?: string };
+/** An image in a chat message: a local path, an http(s) or data URL, or encoded bytes (PNG/JPEG/…). */
+export type ImageInput = string | { data: Uint8Array; mimeType?: string };
 
 /** One part of a multimodal chat message. */
-export type ChatContentPart = { type: 'text'; text: string } | { type: 'image'; image: ImageRef };
+export type ChatContentPart = { type: 'text'; text: string } | { type: 'image'; image: ImageInput };
 
 /** A chat message whose content mixes text and images, in order. */
 export interface ChatMessage {
@@ -15,8 +15,8 @@ export interface BuildChatMessagesOptions {
   /** A prompt with `{image}` placeholders (or none: images then go first, references before the query). */
   template: string;
   /** Normal images of the same category, in order; empty for 0-shot. */
-  referenceImages?: readonly ImageRef[];
-  queryImage: ImageRef;
+  referenceImages?: readonly ImageInput[];
+  queryImage: ImageInput;
   /** Replaces `{Question}` in the template, when it has one. */
   question?: string;
   /** An optional system message placed first. */

@@ -1,2 +1,3 @@
 export * from './prompt-templates';
 export * from './chat-messages';
+export * from './record-messages';

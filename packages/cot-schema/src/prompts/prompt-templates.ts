@@ -1,7 +1,7 @@
 import { DEFAULT_QUESTION } from '../records/sc-grpo-record';
 
 /**
- * Prompt texts of the paper's Table 8 (METHOD.md §2), as named constants so prompt variants can
+ * Prompt texts of the paper's Table 8 (docs/METHOD.md §2), as named constants so prompt variants can
  * be compared. `{image}` marks where an image goes in a multi-image chat message; `{Question}`
  * is replaced by the question (default {@link DEFAULT_QUESTION}).
  */
@@ -16,7 +16,7 @@ export const SC_GRPO_PROMPT_ONE_SHOT =
 
 /**
  * System prompt used when the *base* model is the initial policy (no PA-SFT), spelling out both
- * output formats. METHOD.md names this prompt but does not reproduce its full text, so this is
+ * output formats. docs/METHOD.md names this prompt but does not reproduce its full text, so this is
  * our wording with the same content: the role, the two patterns, and what goes in each tag.
  */
 export const BASE_POLICY_SYSTEM_PROMPT =

@@ -3,14 +3,16 @@ import {
   BASE_TEST_PROMPT_ONE_SHOT,
   IAD_R1_TEST_PROMPT_ONE_SHOT,
   IAD_R1_TEST_PROMPT_ZERO_SHOT,
+  SC_GRPO_PROMPT_ONE_SHOT,
   SC_GRPO_PROMPT_ZERO_SHOT,
   TEST_PROMPTS,
   TEST_PROMPT_NAMES,
   buildChatMessages,
+  recordMessages,
   scGrpoTrainingPrompt,
 } from './index';
 
-describe('prompt constants (METHOD.md §2)', () => {
+describe('prompt constants (docs/METHOD.md §2)', () => {
   it('hold the paper texts', () => {
     expect(scGrpoTrainingPrompt(0)).toBe(
       'You are an expert in detecting defects in image. Your task is to detect if there are any defects in the test image.\nAre there any defects in the query image?',
@@ -78,5 +80,23 @@ describe('buildChatMessages', () => {
     expect(() => buildChatMessages({ template: IAD_R1_TEST_PROMPT_ZERO_SHOT, referenceImages: ['r'], queryImage: 'q' })).toThrow(
       /1 \{image\} placeholder\(s\) but 1 reference image\(s\) \+ 1 query image/,
     );
+  });
+});
+
+describe('recordMessages', () => {
+  const record = { queryImage: 'q.png', referenceImage: 'r.png' };
+  it('lays out PA-SFT prompts as LLaMA-Factory records do: images, then the question (1-shot: the one-shot prompt)', () => {
+    expect(recordMessages(record)).toEqual([{ role: 'user', content: [{ type: 'image', image: 'q.png' }, { type: 'text', text: 'Are there any defects in the query image?' }] }]);
+    const oneShot = recordMessages(record, { shots: 1, resolveImage: (p) => `/data/${p}` });
+    expect(oneShot[0]?.content).toEqual([{ type: 'image', image: '/data/r.png' }, { type: 'image', image: '/data/q.png' }, { type: 'text', text: SC_GRPO_PROMPT_ONE_SHOT.replace('{Question}', 'Are there any defects in the query image?') }]);
+    // A record without a reference stays 0-shot.
+    expect(recordMessages({ queryImage: 'q.png' }, { shots: 1 })[0]?.content).toHaveLength(2);
+  });
+
+  it('uses the SC-GRPO training prompt with the record question, or the IAD-R1 test prompt', () => {
+    const grpo = recordMessages(record, { style: 'sc-grpo', question: 'Is the weld sound?' });
+    expect(grpo[0]?.content.at(-1)).toEqual({ type: 'text', text: SC_GRPO_PROMPT_ZERO_SHOT.replace('{Question}', 'Is the weld sound?') });
+    expect(recordMessages(record, { style: 'test', shots: 1 })).toEqual(buildChatMessages({ template: IAD_R1_TEST_PROMPT_ONE_SHOT, referenceImages: ['r.png'], queryImage: 'q.png' }));
+    expect(recordMessages({ queryImage: 'q.png', referenceImages: ['a.png', 'b.png'] }, { style: 'sc-grpo', shots: 1 })[0]?.content.slice(0, 3)).toEqual(['a.png', 'b.png', 'q.png'].map((image) => ({ type: 'image', image })));
   });
 });

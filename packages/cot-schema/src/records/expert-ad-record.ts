@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COARSE_TYPES } from '../taxonomy/anomaly-taxonomy';
 
-/** Review state of a generated record (METHOD.md §7 step 4). */
+/** Review state of a generated record (docs/METHOD.md §7 step 4). */
 export const REVIEW_STATUSES = ['pending', 'accepted', 'edited', 'rejected'] as const;
 /** Review state of a generated record. */
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];

@@ -10,7 +10,7 @@ export const mmadConversationSchema = z
   })
   .passthrough();
 
-/** One image of an MMAD-style manifest (DATA.md). */
+/** One image of an MMAD-style manifest (docs/DATA.md). */
 export const mmadEntrySchema = z
   .object({
     image_path: z.string().optional(),

@@ -3,7 +3,7 @@ export const ANOMALY_GROUPS = ['Surface anomalies', 'Structural anomalies'] as c
 /** One of the two anomaly groups. */
 export type AnomalyGroup = (typeof ANOMALY_GROUPS)[number];
 
-/** The eight coarse defect types of Expert-AD (METHOD.md §3), in the paper's order. */
+/** The eight coarse defect types of Expert-AD (docs/METHOD.md §3), in the paper's order. */
 export const COARSE_TYPES = [
   'Contamination',
   'Presence of foreign objects',
@@ -25,7 +25,7 @@ export interface AnomalyCategory {
 }
 
 /**
- * The type vocabulary of METHOD.md §3. Order matters: the type reward scans category names and
+ * The type vocabulary of docs/METHOD.md §3. Order matters: the type reward scans category names and
  * synonyms in exactly this order and keeps the first strictly best match.
  */
 export const ANOMALY_TAXONOMY: readonly AnomalyCategory[] = [
@@ -97,7 +97,7 @@ export const ANOMALY_TAXONOMY: readonly AnomalyCategory[] = [
   },
 ];
 
-/** Phrases that name a whole group rather than a type (METHOD.md §3, type reward step 3). */
+/** Phrases that name a whole group rather than a type (docs/METHOD.md §3, type reward step 3). */
 export const GROUP_PHRASES: Readonly<Record<string, AnomalyGroup>> = {
   'surface anomaly': 'Surface anomalies',
   'surface anomalies': 'Surface anomalies',
@@ -113,7 +113,7 @@ export function groupOfType(type: CoarseType): AnomalyGroup {
 }
 
 /**
- * Real-IAD defect codes → the paper's coarse types (DATA.md). "pit" (AK) maps to Hole.
+ * Real-IAD defect codes → the paper's coarse types (docs/DATA.md). "pit" (AK) maps to Hole.
  *
  * @example
  * REAL_IAD_DEFECT_CODES.HS; // 'Scratch'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ANOMALY_TAXONOMY, COARSE_TYPES, coarseTypeOfRealIadCode, groupOfType } from './index';
 
-describe('anomaly taxonomy (METHOD.md §3)', () => {
+describe('anomaly taxonomy (docs/METHOD.md §3)', () => {
   it('has 8 coarse types and 60 keywords in two groups of four', () => {
     expect(ANOMALY_TAXONOMY.map((c) => c.name)).toEqual([...COARSE_TYPES]);
     expect(ANOMALY_TAXONOMY.reduce((n, c) => n + 1 + c.synonyms.length, 0)).toBe(60);

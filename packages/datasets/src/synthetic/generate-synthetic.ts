@@ -69,7 +69,7 @@ function render(category: string, size: number, seed: number, ...key: Array<stri
 const pad = (i: number): string => String(i).padStart(3, '0');
 
 /**
- * Generates the embedded synthetic dataset (DATA.md): textured surfaces and simple objects with
+ * Generates the embedded synthetic dataset (docs/DATA.md): textured surfaces and simple objects with
  * the eight defect types drawn on them, pixel masks, MVTec layout, deterministic from the seed.
  * Training categories go to `train/`, the six held-out benchmarks to `benchmarks/<name>/`, and
  * template Expert-AD records (three-layer CoT, location from the mask) for the training

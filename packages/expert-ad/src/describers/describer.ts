@@ -1,7 +1,7 @@
 import type { PairRecord } from '../records';
 
 /**
- * Writes the two generated texts of a pair (METHOD.md §7 steps 2 and 3). Implementations:
+ * Writes the two generated texts of a pair (docs/METHOD.md §7 steps 2 and 3). Implementations:
  * `vlmDescriber` (any `VisionLanguageModel`, e.g. a Qwen-VL behind vLLM) and
  * `templateDescriber` (offline, no model).
  */

@@ -1,11 +1,11 @@
-import type { Completion } from '../completion';
+import type { CompletionInput } from '../completion';
 import { type RewardComponents, type ScGrpoRewardOptions, scGrpoReward } from '../sc-grpo-reward';
 
 // Thin adapters with the call shapes RL engines use, so a TypeScript trainer (or the HTTP server
 // that Python engines call) can plug the rewards in without glue code.
 
 /** A TRL / VLM-R1 style reward function: one score per completion, `solution` a dataset column. */
-export type BatchRewardFunction = (completions: readonly Completion[], solution: readonly string[], ...rest: unknown[]) => number[];
+export type BatchRewardFunction = (completions: readonly CompletionInput[], solution: readonly string[], ...rest: unknown[]) => number[];
 
 /** Named per-component reward functions, plus `total`, in TRL's `reward_funcs` shape. */
 export interface TrlRewardFunctions {

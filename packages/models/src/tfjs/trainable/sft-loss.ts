@@ -2,7 +2,7 @@ import { type Tensor, tf } from '../tf';
 import type { TrainableModel, TrainingBatch } from './trainable-model';
 
 /**
- * PA-SFT's loss (METHOD.md §5): the mean negative log-likelihood of the completion tokens of the
+ * PA-SFT's loss (docs/METHOD.md §5): the mean negative log-likelihood of the completion tokens of the
  * batch, prompt, image and padding positions masked out. Differentiable.
  *
  * @example

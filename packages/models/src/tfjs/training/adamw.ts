@@ -106,7 +106,7 @@ export class AdamW {
 
 /**
  * Learning rate at a step: linear warm-up to `peak` over `warmupSteps`, then cosine decay to
- * `minRatio`·peak at `totalSteps` (METHOD.md §5: cosine with 100 warm-up steps at paper scale).
+ * `minRatio`·peak at `totalSteps` (docs/METHOD.md §5: cosine with 100 warm-up steps at paper scale).
  *
  * @example
  * cosineWithWarmup(0, { peak: 2e-5, warmupSteps: 100, totalSteps: 1000 }); // 2e-7

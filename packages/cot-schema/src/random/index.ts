@@ -1,0 +1,1 @@
+export { type Random, createRandom, fnv1a, hashSeed, mulberry32 } from './seeded-random';
