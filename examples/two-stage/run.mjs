@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, recordMessages, solutionOf } from '@iad-r1/cot-schema';
 import { generateSyntheticSet, readSyntheticSet, syntheticInstructionExamples } from '@iad-r1/datasets';
 import { PAPER_PA_SFT_SHARE, splitForStages } from '@iad-r1/expert-ad';
+import { lineChartSvg, runComparisonPage } from '@iad-r1/eval';
 import { trainGrpo } from '@iad-r1/grpo';
 import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
 import { imageCountGroups, trainSft } from '@iad-r1/sft';
@@ -255,25 +256,20 @@ const table = [
 await writeFile(join(out, 'results.md'), `# IAD-R1 two-stage demo\n\nBalanced accuracy (%) on the six held-out synthetic benchmarks, 0-shot per benchmark, and the averages 0-shot and 1-shot.\n\n${table}\n`);
 
 // Training curves (paper Fig. 9: reward and completion length per step), plus the PA-SFT loss.
-function lineChart(title, values, color) {
-  const w = 420, h = 160, pad = 30;
-  const max = Math.max(...values), min = Math.min(...values, 0);
-  const x = (i) => pad + (i / Math.max(1, values.length - 1)) * (w - 2 * pad);
-  const y = (v) => h - pad - ((v - min) / Math.max(1e-9, max - min)) * (h - 2 * pad);
-  const path = values.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-  return `<figure><figcaption>${title}</figcaption><svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#999"/><text x="${pad - 4}" y="${pad + 4}" text-anchor="end" font-size="10">${max.toFixed(2)}</text><text x="${pad - 4}" y="${h - pad}" text-anchor="end" font-size="10">${min.toFixed(2)}</text><text x="${w - pad}" y="${h - 8}" text-anchor="end" font-size="10">step ${values.length}</text><path d="${path}" fill="none" stroke="${color}" stroke-width="2"/></svg></figure>`;
-}
 const curves = [
-  lineChart('PA-SFT loss per step', sft.losses, '#3b7dd8'),
-  lineChart('SC-GRPO mean reward per step', grpo.metrics.map((m) => m.reward), '#2e9d55'),
-  lineChart('SC-GRPO mean completion length (tokens) per step', grpo.metrics.map((m) => m.completionLength), '#d8843b'),
-].join('\n');
-await writeFile(join(out, 'curves.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>IAD-R1 demo curves</title></head><body style="font:14px system-ui;margin:24px">\n<h1>IAD-R1 two-stage demo</h1>\n${curves}\n</body></html>\n`);
-const reports = Object.keys(rows).flatMap((stage) => [0, 1].map((s) => relative(out, join(out, 'eval', `${stage}-${s}shot`, 'report.html'))));
-await writeFile(
-  join(out, 'index.html'),
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>IAD-R1 two-stage demo</title><style>body{font:14px system-ui;margin:24px;max-width:1000px}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>\n<h1>IAD-R1 two-stage demo</h1>\n<p>Balanced accuracy (%) on the six held-out synthetic benchmarks (seed ${seed}${quick ? ', quick run' : ''}).</p>\n<table><thead><tr><th>Model</th>${names.map((n) => `<th>${n}</th>`).join('')}<th>Average 0-shot</th><th>Average 1-shot</th></tr></thead><tbody>${Object.entries(rows)
-    .map(([stage, r]) => `<tr><td>${label[stage]}</td>${names.map((n) => `<td>${fmt(r.zeroShot[n])}</td>`).join('')}<td><b>${fmt(r.zeroShot.average)}</b></td><td><b>${fmt(r.oneShot.average)}</b></td></tr>`)
-    .join('')}</tbody></table>\n${curves}\n<h2>Evaluation reports</h2><ul>${reports.map((r) => `<li><a href="${r}">${r}</a></li>`).join('')}</ul>\n</body></html>\n`,
-);
+  lineChartSvg('PA-SFT loss per step', sft.losses, '#3b7dd8'),
+  lineChartSvg('SC-GRPO mean reward per step', grpo.metrics.map((m) => m.reward), '#2e9d55'),
+  lineChartSvg('SC-GRPO mean completion length (tokens) per step', grpo.metrics.map((m) => m.completionLength), '#d8843b'),
+];
+const page = (extra) => runComparisonPage({
+  title: 'IAD-R1 two-stage demo',
+  caption: `Balanced accuracy (%) on the six held-out synthetic benchmarks (seed ${seed}${quick ? ', quick run' : ''}).`,
+  columns: [...names, 'Average 0-shot', 'Average 1-shot'],
+  boldColumns: [names.length, names.length + 1],
+  rows: Object.entries(rows).map(([stage, r]) => ({ label: label[stage], cells: [...names.map((n) => fmt(r.zeroShot[n])), fmt(r.zeroShot.average), fmt(r.oneShot.average)] })),
+  figures: curves,
+  ...extra,
+});
+await writeFile(join(out, 'curves.html'), page({}));
+await writeFile(join(out, 'index.html'), page({ links: Object.keys(rows).flatMap((stage) => [0, 1].map((s) => relative(out, join(out, 'eval', `${stage}-${s}shot`, 'report.html')))) }));
 process.stdout.write(`\n${table}\n\nresults.json, results.md, index.html (table, curves, reports) in ${out} — ${elapsed()}\n`);

@@ -7,3 +7,4 @@ export { type EvaluateOptions, type EvaluationResult, evaluate, rescore, selectQ
 export { type ReportContext, markdownReport } from './reports/markdown-report';
 export { htmlReport } from './reports/html-report';
 export { writeReports } from './reports/write-reports';
+export { type RunComparison, lineChartSvg, runComparisonPage } from './reports/run-comparison-page';

@@ -1,0 +1,55 @@
+import { escapeHtml } from './html-escape';
+
+/**
+ * A line chart of one value per step (a loss, a reward, a completion length) as a self-contained
+ * `<figure>` with an inline SVG: no scripts, no network, readable in any browser.
+ *
+ * @example
+ * lineChartSvg('SC-GRPO mean reward per step', metrics.map((m) => m.reward), '#2e9d55');
+ */
+export function lineChartSvg(title: string, values: readonly number[], color: string): string {
+  const w = 420;
+  const h = 160;
+  const pad = 30;
+  const max = Math.max(...values);
+  const min = Math.min(...values, 0);
+  const x = (i: number): number => pad + (i / Math.max(1, values.length - 1)) * (w - 2 * pad);
+  const y = (v: number): number => h - pad - ((v - min) / Math.max(1e-9, max - min)) * (h - 2 * pad);
+  const path = values.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const axes = `<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#999"/>`;
+  const labels = `<text x="${pad - 4}" y="${pad + 4}" text-anchor="end" font-size="10">${max.toFixed(2)}</text><text x="${pad - 4}" y="${h - pad}" text-anchor="end" font-size="10">${min.toFixed(2)}</text><text x="${w - pad}" y="${h - 8}" text-anchor="end" font-size="10">step ${values.length}</text>`;
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">${axes}${labels}<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/></svg></figure>`;
+}
+
+/** What {@link runComparisonPage} shows. */
+export interface RunComparison {
+  title: string;
+  /** A sentence under the title (what the numbers are). */
+  caption: string;
+  /** Column names after the first (e.g. datasets, then averages). */
+  columns: readonly string[];
+  /** One row per run: its label and one formatted cell per column; `bold` columns are emphasised. */
+  rows: ReadonlyArray<{ label: string; cells: readonly string[] }>;
+  /** Columns (by index) set in bold, e.g. the averages. */
+  boldColumns?: readonly number[];
+  /** Figures (from {@link lineChartSvg}) under the table. */
+  figures?: readonly string[];
+  /** Links to the runs' own reports, relative to the page. */
+  links?: readonly string[];
+}
+
+/**
+ * A self-contained HTML page comparing runs: a table (rows = runs, columns = datasets and
+ * averages), figures, and links to each run's `report.html`.
+ *
+ * @example
+ * await writeFile('index.html', runComparisonPage({ title: 'Demo', caption: 'Balanced accuracy (%)', columns: ['MVTec'], rows: [{ label: 'Base', cells: ['50.0'] }] }));
+ */
+export function runComparisonPage(page: RunComparison): string {
+  const bold = new Set(page.boldColumns ?? []);
+  const head = `<tr><th>Model</th>${page.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const body = page.rows.map((row) => `<tr><td>${escapeHtml(row.label)}</td>${row.cells.map((cell, i) => `<td>${bold.has(i) ? `<b>${escapeHtml(cell)}</b>` : escapeHtml(cell)}</td>`).join('')}</tr>`).join('');
+  const links = page.links?.length ? `\n<h2>Evaluation reports</h2><ul>${page.links.map((l) => `<li><a href="${escapeHtml(l)}">${escapeHtml(l)}</a></li>`).join('')}</ul>` : '';
+  const style = 'body{font:14px system-ui;margin:24px;max-width:1000px}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(page.title)}</title><style>${style}</style></head><body>\n<h1>${escapeHtml(page.title)}</h1>\n<p>${escapeHtml(page.caption)}</p>\n<table><thead>${head}</thead><tbody>${body}</tbody></table>\n${(page.figures ?? []).join('\n')}${links}\n</body></html>\n`;
+}
