@@ -298,5 +298,9 @@ describe('links out of the data root', () => {
     const inside = await mvtecTree();
     symlinkSync(join(inside, 'bottle/train/good/000.png'), join(inside, 'bottle/train/good/003.png'));
     expect((await readMvtecLayout(inside)).normalReferences.bottle).toHaveLength(3);
+    // A root that is itself a link (a dataset kept on another disk) reads as usual.
+    const linkToRoot = join(tempRoot(), 'mvtec-link');
+    symlinkSync(await mvtecTree(), linkToRoot, 'dir');
+    expect((await readMvtecLayout(linkToRoot)).samples).toHaveLength(5);
   });
 });
