@@ -48,6 +48,7 @@ export function recordMessages(
   }
   const images: ChatContentPart[] = [...references, query].map((image) => ({ type: 'image', image }));
   const shots = references.length === 0 ? 0 : 1;
-  const text = style === 'sc-grpo' ? scGrpoTrainingPrompt(shots, question) : shots === 0 ? question : scGrpoTrainingPrompt(1, question);
+  // A 1-shot PA-SFT prompt is the SC-GRPO one-shot prompt; only 0-shot PA-SFT asks the bare question.
+  const text = style === 'pa-sft' && shots === 0 ? question : scGrpoTrainingPrompt(shots, question);
   return [{ role: 'user', content: [...images, { type: 'text', text }] }];
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { mmadEntryLabel, mmadManifestSchema, TextEncodingError } from '@iad-r1/cot-schema';
 import { DatasetError } from '../dataset-error';
-import { isFile, issueSink, resolveInside, sampleId, keepFilesInsideRoot } from '../paths';
+import { isFile, issueSink, resolveInside, sampleId } from '../paths';
 import type { AnomalyDataset, AnomalySample, ReadOptions } from '../sample';
 import { readTextFile } from '../text-file';
 
@@ -92,6 +92,6 @@ export async function readMmadManifest(manifestPath: string, options: MmadManife
     });
     normalReferences[category] ??= [];
   }
-  // Folder listings follow links: a link out of the root must not reach a model server.
-  return keepFilesInsideRoot({ name: 'mmad', root: dataRoot, samples, normalReferences, skipped }, report);
+  // Every path went through resolveInside, which follows links, so nothing here leads out of the root.
+  return { name: 'mmad', root: dataRoot, samples, normalReferences, skipped };
 }

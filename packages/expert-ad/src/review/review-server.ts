@@ -3,11 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join } from 'node:path';
-import { z } from 'zod';
 import { JsonlAppender, assertRealPathInside, readSettingsFile } from '@iad-r1/datasets';
 import { namesGridPlace } from '@iad-r1/grid';
-import { thinkTextSchema } from '@iad-r1/cot-schema';
-import { type PairRecord, type ReviewDecision, REVIEW_DECISIONS, reviewDecisionSchema, reviewedFineTypeSchema, reviewedLocationSchema } from '../records';
+import { type PairRecord, type ReviewDecision, reviewDecisionSchema } from '../records';
 import { WORKSPACE_FILES, readWorkspace } from '../workspace';
 import { REVIEW_PAGE_HTML } from './review-page';
 
@@ -34,16 +32,8 @@ export interface ReviewServer {
 /** Review status of a record: its latest decision, else pending. */
 export type ReviewStatusOf = ReviewDecision['status'] | 'pending';
 
-const decisionBodySchema = z
-  .object({
-    id: z.string().min(1),
-    status: z.enum(REVIEW_DECISIONS),
-    think: thinkTextSchema.optional(),
-    location: reviewedLocationSchema.optional(),
-    fineType: reviewedFineTypeSchema.optional(),
-    note: z.string().optional(),
-  })
-  .strict();
+// A decision as the page posts it: the stored record without the time, which the server adds.
+const decisionBodySchema = reviewDecisionSchema.omit({ reviewedAt: true });
 
 const IMAGE_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.bmp': 'image/bmp', '.webp': 'image/webp', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
 
