@@ -1,7 +1,7 @@
 // pnpm bench: rewards per second of the composite reward on a 100k-line synthetic corpus,
-// for both presets, plus the type reward alone (the costliest component). Prints one JSON line
+// for both presets, one completion per call and the whole corpus as one batch, plus the type reward alone (the costliest component). Prints one JSON line
 // per measurement so runs can be compared by script.
-import { scGrpoReward, typeReward } from '../dist/index.js';
+import { createRewardRegistry, scGrpoReward, typeReward } from '../dist/index.js';
 import { syntheticCorpus } from './synthetic-corpus.mjs';
 
 const N = Number(process.env.REWARDS_BENCH_LINES ?? 100_000);
@@ -18,6 +18,11 @@ function measure(name, fn) {
 
 for (const preset of ['paper', 'reference']) {
   measure(`composite-${preset}`, (rows) => rows.reduce((sum, row) => sum + scGrpoReward(row.completion, row.solution, { preset }).total, 0));
+}
+// The registry's scorer over the whole corpus in one call: what the server and GRPO do per step.
+for (const preset of ['paper', 'reference']) {
+  const scorer = createRewardRegistry().scorer({ preset });
+  measure(`scorer-batch-${preset}`, (rows) => scorer.scoreSync(rows.map((r) => r.completion), rows.map((r) => r.solution)).totals.reduce((a, b) => a + b, 0));
 }
 const TYPES = ['scratch mark', 'holes', 'dirt', 'debris', 'bent', 'wear marks', 'scrach', 'dent', 'surface anomaly'];
 measure('type-reward', (rows) => rows.reduce((sum, _, i) => sum + typeReward(TYPES[i % TYPES.length], TYPES[(i * 7) % TYPES.length]), 0));

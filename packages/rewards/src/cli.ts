@@ -3,15 +3,18 @@ import { createReadStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
 import { z } from 'zod';
-import type { RewardPreset, RewardWeights } from './sc-grpo-reward';
-import { ScoreLineError, scoreLine } from './score-lines';
+import type { CompletionInput } from './completion';
+import type { RewardRegistry, RewardScorer } from './reward-registry';
+import { createRewardRegistry } from './sc-grpo-rewards';
+import { ScoreLineError, parseScoreLine } from './score-lines';
+import { registerRewardModules } from './server/reward-modules';
 import { DEFAULT_MAX_FIELD_CHARS, startRewardServer } from './server/reward-server';
 import { utf8Lines } from './utf8-lines';
 
-const weightsSchema = z
-  .object({ consistency: z.number(), answer: z.number(), location: z.number(), type: z.number() })
-  .partial()
-  .strict();
+// Which names are allowed depends on the registry, which --reward-module extends, so the
+// names are checked once the registry is built (by RewardRegistry.scorer).
+const weightsSchema = z.record(z.string(), z.number());
+type Weights = Record<string, number>;
 
 function positiveWholeNumber(value: string): number {
   const n = Number(value);
@@ -21,7 +24,7 @@ function positiveWholeNumber(value: string): number {
 
 const parseGridSize = positiveWholeNumber;
 
-function parseWeights(value: string): RewardWeights {
+function parseWeights(value: string): Weights {
   let json: unknown;
   try {
     json = JSON.parse(value);
@@ -39,9 +42,33 @@ function parsePort(value: string): number {
   return n;
 }
 
-const presetOption = () => new Option('--preset <preset>', 'reward preset').choices(['paper', 'reference']).default('paper');
+const presetOption = () => new Option('--preset <preset>', 'reward preset: paper, reference, or one a --reward-module adds').default('paper');
 const gridOption = () => new Option('--grid-size <n>', 'side of the location grid').argParser(parseGridSize).default(3);
-const weightsOption = () => new Option('--weights <json>', 'per-component weights as JSON, e.g. \'{"type":0.5}\'').argParser(parseWeights);
+const weightsOption = () => new Option('--weights <json>', 'per-reward weight multipliers as JSON, e.g. \'{"type":0.5}\'').argParser(parseWeights);
+const moduleOption = () =>
+  new Option('--reward-module <file>', 'a JavaScript module exporting `rewards` (and optionally `presets`) to add; repeatable')
+    .argParser((value: string, previous: string[] = []) => [...previous, value])
+    .default([]);
+
+interface RewardCliOptions {
+  preset: string;
+  gridSize: number;
+  weights?: Weights;
+  rewardModule: string[];
+}
+
+async function registryFrom(options: RewardCliOptions): Promise<RewardRegistry> {
+  const registry = createRewardRegistry();
+  await registerRewardModules(registry, options.rewardModule);
+  return registry;
+}
+
+function scorerFrom(registry: RewardRegistry, options: RewardCliOptions): RewardScorer {
+  return registry.scorer({ preset: options.preset, gridSize: options.gridSize, ...(options.weights ? { weights: options.weights } : {}) });
+}
+
+// Lines are scored in batches, so a reward that works per batch (a judge model) sees many at once.
+const LINES_PER_BATCH = 64;
 
 const program = new Command()
   .name('iad-r1-rewards')
@@ -55,9 +82,11 @@ program
   .addOption(presetOption())
   .addOption(gridOption())
   .addOption(weightsOption())
+  .addOption(moduleOption())
   .option('--skip-invalid', 'write {"error": …} for a bad line instead of stopping', false)
   .addHelpText('after', '\nExample:\n  iad-r1-rewards score --preset reference completions.jsonl > rewards.jsonl')
-  .action(async (file: string, options: { preset: RewardPreset; gridSize: number; weights?: RewardWeights; skipInvalid: boolean }) => {
+  .action(async (file: string, options: RewardCliOptions & { skipInvalid: boolean }) => {
+    const scorer = scorerFrom(await registryFrom(options), options);
     const name = file === '-' ? '<stdin>' : file;
     const input = file === '-' ? process.stdin : createReadStream(file);
     input.on('error', (error: NodeJS.ErrnoException) => {
@@ -66,30 +95,43 @@ program
       process.stderr.write(`iad-r1-rewards: cannot read ${name}: ${error.message}\n`);
       process.exit(2);
     });
-    const rewardOptions = { preset: options.preset, gridSize: options.gridSize, ...(options.weights ? { weights: options.weights } : {}) };
     let lineNumber = 0;
     let scored = 0;
     let invalid = 0;
+    let pending: Array<{ completion: CompletionInput; solution: string } | { error: string }> = [];
+    const flush = async (): Promise<void> => {
+      const valid = pending.filter((p): p is { completion: CompletionInput; solution: string } => !('error' in p));
+      const result = await scorer.score(valid.map((p) => p.completion), valid.map((p) => p.solution));
+      let k = 0;
+      const lines = pending.map((p) => {
+        if ('error' in p) return JSON.stringify(p);
+        const i = k++;
+        return JSON.stringify({ total: result.totals[i], components: Object.fromEntries(Object.entries(result.components).map(([n, v]) => [n, v[i]])) });
+      });
+      scored += valid.length;
+      pending = [];
+      if (lines.length > 0 && !process.stdout.write(`${lines.join('\n')}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    };
     for await (const line of utf8Lines(input, name)) {
       lineNumber++;
       if (line.trim() === '') continue;
       try {
-        const { total, components } = scoreLine(line, name, lineNumber, rewardOptions);
-        scored++;
-        if (!process.stdout.write(`${JSON.stringify({ total, components })}\n`)) {
-          await new Promise((resolve) => process.stdout.once('drain', resolve));
-        }
+        pending.push(parseScoreLine(line, name, lineNumber));
       } catch (error) {
         if (!(error instanceof ScoreLineError)) throw error;
         if (!options.skipInvalid) {
+          // What came before the bad line is still written, as it would have been line by line.
+          await flush();
           process.stderr.write(`iad-r1-rewards: ${error.message}\n`);
           process.exitCode = 1;
           return;
         }
         invalid++;
-        process.stdout.write(`${JSON.stringify({ error: error.message })}\n`);
+        pending.push({ error: error.message });
       }
+      if (pending.length >= LINES_PER_BATCH) await flush();
     }
+    await flush();
     process.stderr.write(`iad-r1-rewards: scored ${scored} line(s)${invalid ? `, ${invalid} invalid` : ''} from ${name}\n`);
   });
 
@@ -101,11 +143,14 @@ program
   .addOption(presetOption())
   .addOption(gridOption())
   .addOption(weightsOption())
+  .addOption(moduleOption())
   .addOption(new Option('--max-body-bytes <n>', 'largest request body accepted').argParser(positiveWholeNumber).default(16 * 1024 * 1024))
   .addOption(new Option('--max-field-chars <n>', 'longest scored text (response or label) in characters').argParser(positiveWholeNumber).default(DEFAULT_MAX_FIELD_CHARS))
   .addHelpText('after', '\nExample:\n  iad-r1-rewards serve --port 8000 --preset paper\n  curl -s localhost:8000/health')
-  .action(async (options: { host: string; port: number; preset: RewardPreset; gridSize: number; weights?: RewardWeights; maxBodyBytes: number; maxFieldChars: number }) => {
+  .action(async (options: RewardCliOptions & { host: string; port: number; maxBodyBytes: number; maxFieldChars: number }) => {
+    const registry = await registryFrom(options);
     const running = await startRewardServer({
+      registry,
       host: options.host,
       port: options.port,
       preset: options.preset,
@@ -115,7 +160,7 @@ program
       ...(options.weights ? { weights: options.weights } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });
-    process.stderr.write(`iad-r1-rewards: serving ${options.preset} rewards (grid ${options.gridSize}×${options.gridSize}) on ${running.url}\n`);
+    process.stderr.write(`iad-r1-rewards: serving ${options.preset} rewards ${registry.names().join(', ')} (grid ${options.gridSize}×${options.gridSize}) on ${running.url}\n`);
     // Machine-readable for scripts that start us with --port 0.
     process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);
     let stopping = false;
@@ -131,6 +176,20 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('list')
+  .description('print the rewards of a preset with their weights and gates, as JSON')
+  .addOption(presetOption())
+  .addOption(gridOption())
+  .addOption(weightsOption())
+  .addOption(moduleOption())
+  .addHelpText('after', '\nExample:\n  iad-r1-rewards list --preset reference --reward-module ./brevity.mjs')
+  .action(async (options: RewardCliOptions) => {
+    const registry = await registryFrom(options);
+    const scorer = scorerFrom(registry, options);
+    process.stdout.write(`${JSON.stringify({ preset: scorer.preset, presets: registry.presetNames(), gridSize: scorer.gridSize, components: scorer.components }, null, 2)}\n`);
   });
 
 endQuietlyOnClosedStdout();

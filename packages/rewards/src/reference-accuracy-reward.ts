@@ -1,7 +1,7 @@
 import { type CompletionInput, completionText } from './completion';
-import { locationReward } from './location-reward';
-import { solutionAnswer, tagValue } from './tag-value';
-import { typeReward } from './type-reward';
+import { answerReward } from './answer-reward';
+import { taggedLocationReward, taggedTypeReward } from './sc-grpo-rewards';
+import { solutionAnswer } from './tag-value';
 
 /** The parts of the reference accuracy reward, before they are combined. */
 export interface ReferenceAccuracyParts {
@@ -16,22 +16,11 @@ export interface ReferenceAccuracyParts {
 
 /** Computes the reference accuracy parts on already extracted text. */
 export function referenceAccuracyParts(text: string, solution: string, gridSize = 3): ReferenceAccuracyParts {
-  const truth = solutionAnswer(solution);
-  const valid = truth === 'yes' || truth === 'no';
-  const answer = valid && tagValue(text, 'answer') === truth ? 1 : 0;
-  if (truth !== 'yes') return { answer, location: undefined, type: undefined, truth };
-  const predictedType = tagValue(text, 'type');
-  const trueType = tagValue(solution, 'type');
-  const predictedLocation = tagValue(text, 'location');
-  const trueLocation = tagValue(solution, 'location');
   return {
-    answer,
-    type: predictedType !== undefined && trueType !== undefined ? typeReward(predictedType, trueType) : undefined,
-    location:
-      predictedLocation !== undefined && trueLocation !== undefined
-        ? locationReward(predictedLocation, trueLocation, { gridSize })
-        : undefined,
-    truth,
+    answer: answerReward(text, solution),
+    location: taggedLocationReward(text, solution, gridSize),
+    type: taggedTypeReward(text, solution),
+    truth: solutionAnswer(solution),
   };
 }
 

@@ -156,7 +156,9 @@ describe('RL engine adapters', () => {
     const fns = trlRewardFunctions();
     const completions = [goodAnomalous, goodNormal, 'garbage'];
     const solution = [YES, NO, YES];
-    const parts = [fns.consistency, fns.answer, fns.location, fns.type].map((f) => f(completions, solution));
+    const components = Object.entries(fns).filter(([name]) => name !== 'total');
+    expect(components.map(([name]) => name)).toEqual(['consistency', 'answer', 'location', 'type']);
+    const parts = components.map(([, f]) => f(completions, solution));
     const summed = completions.map((_, i) => parts.reduce((s, p) => s + (p[i] as number), 0));
     expect(summed).toEqual(fns.total(completions, solution));
     expect(fns.total(completions, solution)).toEqual([3.85, 2, 0]);

@@ -1,9 +1,6 @@
-import { type CompletionInput, completionText } from './completion';
-import { consistencyReward } from './consistency-reward';
-import { locationReward } from './location-reward';
-import { referenceAccuracyParts } from './reference-accuracy-reward';
-import { solutionAnswer, tagValue } from './tag-value';
-import { typeReward } from './type-reward';
+import type { CompletionInput } from './completion';
+import type { RewardScorer } from './reward-registry';
+import { createRewardRegistry } from './sc-grpo-rewards';
 
 /**
  * - `paper`: R = R_c + R_a + 1[yes]·(R_l + R_t), with R_l and R_t counted only when the answer is
@@ -44,8 +41,27 @@ export interface ScGrpoReward {
   components: RewardComponents;
 }
 
+// scGrpoReward is called once per completion in hot loops; a scorer per distinct option set is
+// built once. Callers pass a handful of option sets, so the cache stays small; it is cleared if not.
+const builtIn = createRewardRegistry();
+const scorers = new Map<string, RewardScorer>();
+
+/** The built-in rewards' scorer for these options (cached). */
+export function builtInScorer(options: ScGrpoRewardOptions = {}): RewardScorer {
+  const key = `${options.preset ?? 'paper'}|${options.gridSize ?? 3}|${options.weights ? JSON.stringify(options.weights) : ''}`;
+  let scorer = scorers.get(key);
+  if (!scorer) {
+    if (scorers.size >= 64) scorers.clear();
+    scorer = builtIn.scorer({ preset: options.preset ?? 'paper', gridSize: options.gridSize ?? 3, ...(options.weights ? { weights: options.weights as Record<string, number> } : {}) });
+    scorers.set(key, scorer);
+  }
+  return scorer;
+}
+
 /**
- * The SC-GRPO total reward and its components for one completion.
+ * The SC-GRPO total reward and its components for one completion: the four rewards of
+ * {@link createRewardRegistry} under one of its presets. For a batch, or with rewards of your own,
+ * use a registry's scorer.
  *
  * @example
  * scGrpoReward(
@@ -54,37 +70,14 @@ export interface ScGrpoReward {
  * ); // { total: 4, components: { consistency: 1, answer: 1, location: 1, type: 1 } }
  */
 export function scGrpoReward(completion: CompletionInput, solution: string, options: ScGrpoRewardOptions = {}): ScGrpoReward {
-  const text = completionText(completion);
-  const gridSize = options.gridSize ?? 3;
-  const w = { consistency: 1, answer: 1, location: 1, type: 1, ...options.weights };
-  const consistency = consistencyReward(text, solution);
-
-  if ((options.preset ?? 'paper') === 'reference') {
-    const parts = referenceAccuracyParts(text, solution, gridSize);
-    const components = { consistency, answer: parts.answer, location: parts.location ?? 0, type: parts.type ?? 0 };
-    const accuracy =
-      parts.truth === 'yes'
-        ? (w.type * components.type + w.location * components.location) / 2 + w.answer * components.answer
-        : w.answer * components.answer;
-    return { total: w.consistency * consistency + accuracy, components };
-  }
-
-  const truth = solutionAnswer(solution);
-  const valid = truth === 'yes' || truth === 'no';
-  const answer = valid && tagValue(text, 'answer') === truth ? 1 : 0;
-  let location = 0;
-  let type = 0;
-  if (truth === 'yes' && answer === 1) {
-    const predictedLocation = tagValue(text, 'location');
-    const trueLocation = tagValue(solution, 'location');
-    if (predictedLocation !== undefined && trueLocation !== undefined) {
-      location = locationReward(predictedLocation, trueLocation, { gridSize });
-    }
-    const predictedType = tagValue(text, 'type');
-    const trueType = tagValue(solution, 'type');
-    if (predictedType !== undefined && trueType !== undefined) type = typeReward(predictedType, trueType);
-  }
-  const components = { consistency, answer, location, type };
-  const total = w.consistency * consistency + w.answer * answer + (truth === 'yes' ? w.location * location + w.type * type : 0);
-  return { total, components };
+  const { totals, components } = builtInScorer(options).scoreSync([completion], [solution]);
+  return {
+    total: totals[0] as number,
+    components: {
+      consistency: components.consistency?.[0] as number,
+      answer: components.answer?.[0] as number,
+      location: components.location?.[0] as number,
+      type: components.type?.[0] as number,
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CompletionInput } from './completion';
 import { type ScGrpoReward, type ScGrpoRewardOptions, scGrpoReward } from './sc-grpo-reward';
 import { IadR1Error } from '@iad-r1/errors';
 
@@ -22,11 +23,17 @@ export class ScoreLineError extends IadR1Error {
   }
 }
 
+/** One parsed input line. */
+export interface ScoreLineInput {
+  completion: CompletionInput;
+  solution: string;
+}
+
 /**
- * Scores one JSONL line `{"completion": …, "solution": …}`. Throws a {@link ScoreLineError}
+ * Reads one JSONL line `{"completion": …, "solution": …}`. Throws a {@link ScoreLineError}
  * naming the line (and the field, for a wrong shape).
  */
-export function scoreLine(text: string, file: string, line: number, options: ScGrpoRewardOptions): ScGrpoReward {
+export function parseScoreLine(text: string, file: string, line: number): ScoreLineInput {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -38,5 +45,11 @@ export function scoreLine(text: string, file: string, line: number, options: ScG
     const issue = parsed.error.issues[0];
     throw new ScoreLineError(file, line, `field ${issue?.path.map(String).join('.') || '(record)'}: ${issue?.message ?? 'invalid'}`);
   }
-  return scGrpoReward(parsed.data.completion as Parameters<typeof scGrpoReward>[0], parsed.data.solution, options);
+  return { completion: parsed.data.completion as CompletionInput, solution: parsed.data.solution };
+}
+
+/** Scores one JSONL line with the built-in rewards; throws as {@link parseScoreLine}. */
+export function scoreLine(text: string, file: string, line: number, options: ScGrpoRewardOptions): ScGrpoReward {
+  const { completion, solution } = parseScoreLine(text, file, line);
+  return scGrpoReward(completion, solution, options);
 }

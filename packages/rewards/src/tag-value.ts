@@ -30,5 +30,13 @@ export function tagValue(text: string, tag: string): string | undefined {
  * solutionAnswer(' Yes '); // 'yes'
  */
 export function solutionAnswer(solution: string): string {
-  return tagValue(solution, 'answer') ?? pythonStrip(solution).toLowerCase();
+  // Every reward of a batch asks for the same solution in turn (and a GRPO group shares one),
+  // so the last answer is kept.
+  if (solution !== lastSolution) {
+    lastAnswer = tagValue(solution, 'answer') ?? pythonStrip(solution).toLowerCase();
+    lastSolution = solution;
+  }
+  return lastAnswer;
 }
+let lastSolution: string | undefined;
+let lastAnswer = '';

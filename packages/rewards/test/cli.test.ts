@@ -91,8 +91,15 @@ describe('iad-r1-rewards serve', () => {
       child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).url));
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
-    const health = await (await fetch(`${url}/health`)).json();
-    expect(health).toEqual({ status: 'ok', preset: 'reference', gridSize: 3, maxBodyBytes: 16 * 1024 * 1024, maxFieldChars: 32_768 });
+    const health = (await (await fetch(`${url}/health`)).json()) as { components: { name: string; weight: number; gate?: string }[] };
+    expect(health).toMatchObject({ status: 'ok', preset: 'reference', gridSize: 3, maxBodyBytes: 16 * 1024 * 1024, maxFieldChars: 32_768 });
+    // The released code halves location and type and counts them without gating on the answer.
+    expect(health.components.map((c) => [c.name, c.weight, c.gate ?? null])).toEqual([
+      ['consistency', 1, null],
+      ['answer', 1, null],
+      ['location', 0.5, null],
+      ['type', 0.5, null],
+    ]);
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);

@@ -34,7 +34,17 @@ describe('reward server', () => {
   it('binds loopback and reports health', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await fetch(`${server.url}/health`);
-    expect(await response.json()).toEqual({ status: 'ok', preset: 'paper', gridSize: 3, maxBodyBytes: 64 * 1024, maxFieldChars: 32_768 });
+    // Paper eq. 9: every weight 1, location and type counted only where the answer is right.
+    const component = (name: string, gate?: string) => ({ name, description: expect.any(String), weight: 1, ...(gate ? { gate } : {}) });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      preset: 'paper',
+      presets: ['paper', 'reference'],
+      gridSize: 3,
+      components: [component('consistency'), component('answer'), component('location', 'answer'), component('type', 'answer')],
+      maxBodyBytes: 64 * 1024,
+      maxFieldChars: 32_768,
+    });
     // HEAD is how load balancers and curl -I probe a service.
     const head = await fetch(`${server.url}/health`, { method: 'HEAD' });
     expect(head.status).toBe(200);

@@ -1,2 +1,3 @@
 export { type RewardServerOptions, type RunningRewardServer, createRewardServer, startRewardServer } from './reward-server';
 export { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
+export { RewardModuleError, registerRewardModules } from './reward-modules';

@@ -19,11 +19,12 @@ export const getRewardRequestSchema = z
     }
   });
 
-/** Our own batch endpoint: completions (text or chat messages) and their solutions. */
+/** Our own batch endpoint: completions (text or chat messages), their solutions, and optional per-completion context for custom rewards. */
 export const scoreRequestSchema = z
   .object({
     completions: z.array(completion),
     solutions: z.array(z.string()),
+    extras: z.array(z.unknown()).optional(),
   })
   .superRefine((body, ctx) => {
     if (body.solutions.length !== body.completions.length) {
@@ -32,5 +33,8 @@ export const scoreRequestSchema = z
         path: ['solutions'],
         message: `expected ${body.completions.length} solutions (one per completion), got ${body.solutions.length}`,
       });
+    }
+    if (body.extras && body.extras.length !== body.completions.length) {
+      ctx.addIssue({ code: 'custom', path: ['extras'], message: `expected ${body.completions.length} extras (one per completion), got ${body.extras.length}` });
     }
   });

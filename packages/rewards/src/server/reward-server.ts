@@ -1,11 +1,15 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
-import { type RewardComponents, type ScGrpoRewardOptions, scGrpoReward } from '../sc-grpo-reward';
+import type { CompletionInput } from '../completion';
+import { type RewardRegistry, type RewardScorer, type RewardScorerOptions, RewardValueError, type ScoredBatch } from '../reward-registry';
+import { createRewardRegistry } from '../sc-grpo-rewards';
 import { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
 
 /** Reward options plus the server's own limits. */
-export interface RewardServerOptions extends ScGrpoRewardOptions {
+export interface RewardServerOptions extends RewardScorerOptions {
+  /** The rewards served; default {@link createRewardRegistry}'s four. Their names are the response's component columns. */
+  registry?: RewardRegistry;
   /** Largest accepted request body in bytes; larger ones get 413. Default 16 MiB. */
   maxBodyBytes?: number;
   /**
@@ -19,8 +23,6 @@ export interface RewardServerOptions extends ScGrpoRewardOptions {
   log?: (line: string) => void;
 }
 
-const COMPONENTS = ['consistency', 'answer', 'location', 'type'] as const;
-
 /** Default of {@link RewardServerOptions.maxFieldChars}. */
 export const DEFAULT_MAX_FIELD_CHARS = 32_768;
 
@@ -28,17 +30,25 @@ export const DEFAULT_MAX_FIELD_CHARS = 32_768;
 // answered while a large batch is scored.
 const SLICE_MS = 10;
 
-async function scoreInSlices<T>(count: number, score: (i: number) => T): Promise<T[]> {
-  const results: T[] = [];
+// Rewards score whole batches, so a large request is cut into chunks, grown while they finish
+// well inside a slice.
+async function scoreInSlices(scorer: RewardScorer, completions: readonly CompletionInput[], solutions: readonly string[], extras?: readonly unknown[]): Promise<ScoredBatch> {
+  const out: ScoredBatch = { totals: [], components: Object.fromEntries(scorer.components.map((c) => [c.name, []])) };
+  let chunk = 16;
   let sliceStart = performance.now();
-  for (let i = 0; i < count; i++) {
-    results.push(score(i));
+  for (let from = 0; from < completions.length; from += chunk) {
+    const to = Math.min(completions.length, from + chunk);
+    const chunkStart = performance.now();
+    const scored = await scorer.score(completions.slice(from, to), solutions.slice(from, to), extras?.slice(from, to));
+    out.totals.push(...scored.totals);
+    for (const [name, values] of Object.entries(scored.components)) out.components[name]?.push(...values);
+    if (performance.now() - chunkStart < SLICE_MS / 4 && chunk < 4096) chunk *= 2;
     if (performance.now() - sliceStart > SLICE_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     }
   }
-  return results;
+  return out;
 }
 
 function textLength(value: unknown): number {
@@ -134,19 +144,13 @@ function send(response: ServerResponse, status: number, body: unknown, close = f
   response.end(payload);
 }
 
-function columns(results: Array<{ components: RewardComponents }>): Record<(typeof COMPONENTS)[number], number[]> {
-  return Object.fromEntries(COMPONENTS.map((name) => [name, results.map((r) => r.components[name])])) as Record<
-    (typeof COMPONENTS)[number],
-    number[]
-  >;
-}
-
 /**
  * An HTTP server for the SC-GRPO rewards, for RL engines in other languages:
  * - `POST /get_reward`: OpenRLHF's remote reward protocol, `{query, prompts?, labels}` →
  *   `{rewards, scores, extra_logs}`; each response is `query` minus its `prompts` prefix.
- * - `POST /score`: `{completions, solutions}` → `{rewards, components}` (components by column).
- * - `GET /health`: `{status: 'ok', preset, gridSize}`.
+ * - `POST /score`: `{completions, solutions, extras?}` → `{rewards, components}` (components by column).
+ * - `GET /health`: `{status: 'ok', preset, gridSize, components: [{name, weight, …}], …}`.
+ * The component columns are the registry's reward names (default: the four SC-GRPO rewards).
  * Malformed JSON → 400, wrong shapes → 422 with field paths, oversize bodies → 413.
  * Call `listen` yourself, or use {@link startRewardServer}.
  *
@@ -160,17 +164,18 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
   for (const [name, value] of [['maxBodyBytes', maxBodyBytes], ['maxFieldChars', maxFieldChars]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number ≥ 1, got ${value}`);
   }
-  const rewardOptions: ScGrpoRewardOptions = {
+  const registry = options.registry ?? createRewardRegistry();
+  const scorer = registry.scorer({
     preset: options.preset ?? 'paper',
     gridSize: options.gridSize ?? 3,
     ...(options.weights ? { weights: options.weights } : {}),
-  };
+  });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/health') {
       if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, { error: 'use GET /health' });
-      send(response, 200, { status: 'ok', preset: rewardOptions.preset, gridSize: rewardOptions.gridSize, maxBodyBytes, maxFieldChars });
+      send(response, 200, { status: 'ok', preset: scorer.preset, gridSize: scorer.gridSize, components: scorer.components, presets: registry.presetNames(), maxBodyBytes, maxFieldChars });
       return;
     }
     if (path !== '/get_reward' && path !== '/score') {
@@ -186,16 +191,15 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
         return prompt !== undefined && query.startsWith(prompt) ? query.slice(prompt.length) : query;
       });
       checkFieldLengths([...responses.map((value, i) => ({ path: `query.${i}`, value })), ...body.labels.map((value, i) => ({ path: `labels.${i}`, value }))], maxFieldChars);
-      const results = await scoreInSlices(responses.length, (i) => scGrpoReward(responses[i] as string, body.labels[i] as string, rewardOptions));
-      const rewards = results.map((r) => r.total);
-      send(response, 200, { rewards, scores: rewards, extra_logs: columns(results) });
+      const scored = await scoreInSlices(scorer, responses, body.labels);
+      send(response, 200, { rewards: scored.totals, scores: scored.totals, extra_logs: scored.components });
       return;
     }
 
     const body = parseJsonBody(raw, scoreRequestSchema);
     checkFieldLengths([...body.completions.map((value, i) => ({ path: `completions.${i}`, value })), ...body.solutions.map((value, i) => ({ path: `solutions.${i}`, value }))], maxFieldChars);
-    const results = await scoreInSlices(body.completions.length, (i) => scGrpoReward(body.completions[i] as Parameters<typeof scGrpoReward>[0], body.solutions[i] as string, rewardOptions));
-    send(response, 200, { rewards: results.map((r) => r.total), components: columns(results) });
+    const scored = await scoreInSlices(scorer, body.completions as CompletionInput[], body.solutions, body.extras);
+    send(response, 200, { rewards: scored.totals, components: scored.components });
   };
 
   return createServer((request, response) => {
@@ -211,7 +215,8 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
         return;
       }
       options.log?.(`reward server: ${(error as Error).stack ?? String(error)}`);
-      send(response, 500, { error: 'internal error' });
+      // A reward of the registry that misbehaves (wrong count, NaN) is named to the trainer too.
+      send(response, 500, { error: RewardValueError.isInstance(error) ? error.message : 'internal error' });
     });
   });
 }
