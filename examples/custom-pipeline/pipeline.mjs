@@ -9,7 +9,7 @@ import { evaluate } from '@iad-r1/eval';
 import { maskToCells } from '@iad-r1/grid';
 import { trainGrpo } from '@iad-r1/grpo';
 import { BpeTokenizer, TinyVLM, selectBackend } from '@iad-r1/models/tfjs';
-import { scGrpoReward } from '@iad-r1/rewards';
+import { createRewardRegistry } from '@iad-r1/rewards';
 import { trainSft } from '@iad-r1/sft';
 
 const { values: a } = parseArgs({ options: { root: { type: 'string' }, out: { type: 'string', default: 'runs/custom' }, 'sft-steps': { type: 'string', default: '60' }, 'grpo-steps': { type: 'string', default: '6' } } });
@@ -41,15 +41,17 @@ const tokenizer = BpeTokenizer.train([...records.map((r) => r.completion), DEFAU
 const model = TinyVLM.create({ width: 64, mlp: 256, visionWidth: 32, maxSequence: 128, vocabSize: tokenizer.size }, tokenizer, { seed: 0 });
 await trainSft({ model, examples: records, out: join(a.out, 'sft'), maxSteps: Number(a['sft-steps']), batchSize: 8, learningRate: 5e-3, resume: false });
 
-// The four SC-GRPO rewards on a 4×4 grid, plus a term of our own: a bonus for concise answers.
-const reward = (completion, sample) => {
-  const { total, components } = scGrpoReward(completion, sample.solution, { gridSize: GRID });
-  const brevity = completion.length <= 200 ? 0.25 : 0;
-  return { total: total + brevity, components: { ...components, brevity } };
-};
+// The four SC-GRPO rewards on a 4×4 grid, plus a reward of our own: a bonus for concise answers.
+const registry = createRewardRegistry().register({
+  name: 'brevity',
+  description: '1 for a completion of at most 200 characters',
+  defaultWeight: 0.25,
+  score: ({ completions }) => completions.map((c) => (c.length <= 200 ? 1 : 0)),
+});
+const reward = registry.scorer({ preset: 'paper', gridSize: GRID });
 const samples = records.map((r, i) => ({ id: String(i), messages: r.messages, solution: r.solution }));
 const grpo = await trainGrpo({ policy: model, samples, reward, out: join(a.out, 'grpo'), steps: Number(a['grpo-steps']), maxNewTokens: 64, learningRate: 3e-4, resume: false });
-console.log(`SC-GRPO reward: ${grpo.metrics.map((m) => m.reward.toFixed(2)).join(' ')}; brevity bonus ${grpo.metrics.at(-1).components.brevity.toFixed(2)}`);
+console.log(`SC-GRPO reward: ${grpo.metrics.map((m) => m.reward.toFixed(2)).join(' ')}; share of brief answers ${grpo.metrics.at(-1).components.brevity.toFixed(2)}`);
 
 const unseen = { ...data, samples: data.samples.filter((s) => s.split !== 'test' || heldOut(s)) };
 const { summary } = await evaluate({ model, datasets: [unseen], shots: 0, prompt: 'iad-r1', out: join(a.out, 'eval'), maxNewTokens: 64, concurrency: 1 });

@@ -14,7 +14,7 @@ describe('examples/custom-pipeline', () => {
   it('composes MVTec-layout data, a 4×4 grid and a custom reward term into SFT, GRPO and evaluation', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-custom-')), 'run');
     const { stdout } = await run('node', [script, '--out', out, '--sft-steps', '4', '--grpo-steps', '2'], { maxBuffer: 8 * 1024 * 1024 });
-    expect(stdout).toMatch(/SC-GRPO reward: [\d.]+ [\d.]+; brevity bonus [\d.]+/);
+    expect(stdout).toMatch(/SC-GRPO reward: [\d.]+ [\d.]+; share of brief answers [\d.]+/);
     const [, evaluated] = /balanced accuracy on the held-out half of .*: [\d.]+ \(\{"mvtec":(\d+)\} images\)/.exec(stdout) ?? [];
     // Evaluated: exactly the test images outside the training records, none of the 96 seen twice.
     const data = await readMvtecLayout(join(out, 'data', 'train'));

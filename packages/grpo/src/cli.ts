@@ -13,10 +13,10 @@ import {
   trainedWeightsFromOptions,
   wholeNumberArgument,
 } from '@iad-r1/models/tfjs';
-import { scGrpoReward } from '@iad-r1/rewards';
+import { addRewardOptions, rewardScorerFromOptions } from '@iad-r1/rewards/server';
 import { LOSS_AGGREGATIONS } from './grpo-objective';
 import { samplesFromExpertAd, samplesFromScGrpo } from './grpo-samples';
-import { type RewardFn, trainGrpo } from './train-grpo';
+import { trainGrpo } from './train-grpo';
 
 const number = numberArgument;
 const whole = wholeNumberArgument;
@@ -40,7 +40,6 @@ const train = program
   .addOption(new Option('--epsilon <e>', 'PPO clip ε').argParser(number).default(0.2))
   .addOption(new Option('--inner-iterations <n>', 'updates per batch, μ').argParser(whole(1)).default(1))
   .addOption(new Option('--aggregation <kind>').choices([...LOSS_AGGREGATIONS]).default('sequence-mean'))
-  .addOption(new Option('--preset <name>', 'reward preset: the paper\'s equation 9, or the authors\' released code').choices(['paper', 'reference']).default('paper'))
   .addOption(new Option('--lr <x>', 'learning rate').argParser(number).default(1e-6))
   .addOption(new Option('--warmup <n>', 'warm-up steps').argParser(whole(0)).default(0))
   .addOption(new Option('--weight-decay <x>').argParser(number).default(0))
@@ -49,7 +48,9 @@ const train = program
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
   .addHelpText('after', '\nExample:\n  iad-r1-grpo train --model runs/pa-sft/export --data sc-grpo.json --out runs/sc-grpo --steps 200 --lora-rank 16 --lr 1e-5');
 
-addTrainedWeightsOptions(train).action(async (o) => {
+addRewardOptions(addTrainedWeightsOptions(train)).action(async (o) => {
+  // Reward options first: a typo in --weights or a broken --reward-module fails before any model loads.
+  const { scorer: reward } = await rewardScorerFromOptions(o);
   await selectBackend(o.backend ? { prefer: o.backend } : {});
   const trainedWeights = trainedWeightsFromOptions(o);
   const text = decodeUtf8(await readFile(o.data), o.data);
@@ -58,9 +59,8 @@ addTrainedWeightsOptions(train).action(async (o) => {
     ? samplesFromExpertAd(parseRecords(text, expertAdRecordSchema, { file: o.data }), { imagesRoot })
     : samplesFromScGrpo(parseRecords(text, scGrpoRecordSchema, { file: o.data }), { imagesRoot });
   const policy = await loadModel(o.model);
-  const preset = o.preset as 'paper' | 'reference';
-  const reward: RewardFn = (completion, sample) => scGrpoReward(completion, sample.solution, { preset });
   process.stderr.write(`iad-r1-grpo: ${samples.length} prompts, ${policy.architecture} with ${policy.parameterCount().toLocaleString()} parameters\n`);
+  process.stderr.write(`iad-r1-grpo: rewards (${reward.preset}): ${reward.components.map((c) => `${c.name} ×${c.weight}${c.gate ? ` if ${c.gate}` : ''}`).join(', ')}\n`);
   const bar = new SingleBar({ format: 'sc-grpo |{bar}| step {value}/{total} | reward {reward} | kl {kl} | len {len} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true });
   let started = false;
   const result = await trainGrpo({

@@ -20,15 +20,43 @@ import {
   tf,
 } from '@iad-r1/models/tfjs';
 import type { Completion } from '@iad-r1/models';
-import { type RewardComponents, scGrpoReward, tagValue } from '@iad-r1/rewards';
+import { type RewardComponents, type RewardScorer, createRewardRegistry, scGrpoReward, tagValue } from '@iad-r1/rewards';
 import { LOSS_AGGREGATIONS, type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
 import type { GrpoSample } from './grpo-samples';
 
-/** Any reward: a number, or a total with named components (logged one by one). */
-export type RewardFn = (completion: string, sample: GrpoSample) => number | { total: number; components: Partial<RewardComponents> | Record<string, number> };
+/** A reward's answer for one completion: a number, or a total with named components (logged one by one). */
+export type RewardValue = number | { total: number; components: Partial<RewardComponents> | Record<string, number> };
 
-/** The default reward: `scGrpoReward` from `@iad-r1/rewards`, `paper` preset. */
+/** A reward per completion, synchronous or not. For batch rewards, pass a `RewardScorer` instead. */
+export type RewardFn = (completion: string, sample: GrpoSample) => RewardValue | Promise<RewardValue>;
+
+/** `scGrpoReward` from `@iad-r1/rewards`, `paper` preset, as a {@link RewardFn}. */
 export const defaultReward: RewardFn = (completion, sample) => scGrpoReward(completion, sample.solution, { preset: 'paper' });
+
+function isScorer(reward: RewardFn | RewardScorer): reward is RewardScorer {
+  return typeof (reward as RewardScorer).score === 'function' && Array.isArray((reward as RewardScorer).components);
+}
+
+/**
+ * Scores one step's completions: a scorer gets the whole batch (solutions, and each completion's
+ * sample as its extra), a function one completion at a time, all awaited together.
+ */
+async function scoreStep(reward: RewardFn | RewardScorer, texts: readonly string[], owners: readonly GrpoSample[]): Promise<{ totals: number[]; components: Record<string, number[]> }> {
+  if (isScorer(reward)) {
+    const { totals, components } = await reward.score(texts, owners.map((s) => s.solution), owners);
+    return { totals, components };
+  }
+  const values = await Promise.all(texts.map((text, i) => reward(text, owners[i] as GrpoSample)));
+  const names = [...new Set(values.flatMap((v) => (typeof v === 'number' ? [] : Object.keys(v.components))))];
+  values.forEach((v, i) => {
+    const total = typeof v === 'number' ? v : v.total;
+    if (typeof total !== 'number' || !Number.isFinite(total)) throw new RangeError(`reward of completion ${i} is ${String(total)}, not a finite number`);
+  });
+  return {
+    totals: values.map((v) => (typeof v === 'number' ? v : v.total)),
+    components: Object.fromEntries(names.map((name) => [name, values.map((v) => (typeof v === 'number' ? 0 : ((v.components as Record<string, number>)[name] ?? 0)))])),
+  };
+}
 
 /** SC-GRPO options; see {@link trainGrpo} for the defaults. */
 export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
@@ -43,7 +71,12 @@ export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
    */
   lora?: LoraSettingsInput;
   samples: readonly GrpoSample[];
-  reward?: RewardFn;
+  /**
+   * The reward: a registry's scorer (batch, may be async; its components are logged by name) or a
+   * function per completion. Default: `createRewardRegistry().scorer({ preset: 'paper' })` from
+   * `@iad-r1/rewards`, the four SC-GRPO rewards.
+   */
+  reward?: RewardFn | RewardScorer;
   /** Completions per prompt, G; default 4 (the paper's). */
   groupSize?: number;
   /** Prompts per step; default 4. */
@@ -74,8 +107,10 @@ export interface GrpoStepMetrics {
   step: number;
   totalSteps: number;
   reward: number;
-  /** Mean of each reward component (consistency, answer, location, type, or custom names). */
+  /** Mean of each reward component by name (consistency, answer, location, type, and any registered). */
   components: Record<string, number>;
+  /** Standard deviation of each component over the step's completions (TRL logs both). */
+  componentStds: Record<string, number>;
   /** Mean within-group std of the reward (0: no learning signal). */
   rewardStd: number;
   kl: number;
@@ -111,6 +146,10 @@ export function sampledLogProbs(batch: TrainingBatch, completions: readonly Comp
     }
   });
   return tf.tensor2d(values, [batch.batch, batch.steps]);
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 function mix(seed: number, step: number): number {
@@ -153,7 +192,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   const mu = options.innerIterations ?? 1;
   const aggregation = options.aggregation ?? 'sequence-mean';
   const seed = options.seed ?? 0;
-  const rewardFn = options.reward ?? defaultReward;
+  const reward = options.reward ?? createRewardRegistry().scorer({ preset: 'paper' });
   const log = options.log ?? (() => undefined);
   if (samples.length === 0) throw new RangeError('no GRPO samples');
   if (!LOSS_AGGREGATIONS.includes(aggregation)) throw new RangeError(`unknown aggregation ${JSON.stringify(aggregation)}; choose one of ${LOSS_AGGREGATIONS.join(', ')}`);
@@ -234,11 +273,8 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
 
       const completions = results.flatMap((r) => r.completions);
       const owners = picked.flatMap((s) => Array.from({ length: groupSize }, () => s));
-      const scored = completions.map((c, i) => {
-        const r = rewardFn(c.text, owners[i] as GrpoSample);
-        return typeof r === 'number' ? { total: r, components: {} as Record<string, number> } : { total: r.total, components: { ...r.components } as Record<string, number> };
-      });
-      const rewards = scored.map((s) => s.total);
+      const scored = await scoreStep(reward, completions.map((c) => c.text), owners);
+      const rewards = scored.totals;
       const advantages = groupAdvantages(rewards, groupSize, aggregation === 'dr-grpo' ? 'none' : 'std');
       // What was sampled, token for token: the completion and, when one ended it, the end token.
       const examples: TrainingExample[] = completions.map((c, i) => ({
@@ -288,14 +324,17 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
       }
       state.step++;
 
-      const componentNames = [...new Set(scored.flatMap((s) => Object.keys(s.components)))];
-      const components = Object.fromEntries(componentNames.map((name) => [name, scored.reduce((a, s) => a + (s.components[name] ?? 0), 0) / scored.length]));
+      const columns = Object.entries(scored.components);
+      const components = Object.fromEntries(columns.map(([name, values]) => [name, mean(values)]));
+      // Unbiased over the whole step, as TRL logs rewards/<name>/std (torch.std of the batch).
+      const componentStds = Object.fromEntries(columns.map(([name, values]) => [name, groupStds(values, values.length)[0] as number]));
       const stds = groupStds(rewards, groupSize);
       const metrics: GrpoStepMetrics = {
         step: state.step,
         totalSteps: options.steps,
         reward: rewards.reduce((a, b) => a + b, 0) / rewards.length,
         components,
+        componentStds,
         rewardStd: stds.reduce((a, b) => a + b, 0) / stds.length,
         kl: klValue,
         completionLength: completions.reduce((a, c) => a + (c.tokenIds?.length ?? 0), 0) / completions.length,

@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const run = promisify(execFile);
+// The rewards package's fixture: a fifth reward in one file, loaded with --reward-module.
+const brevity = fileURLToPath(new URL('../../rewards/test/fixtures/brevity-reward.mjs', import.meta.url));
 
 describe('iad-r1-grpo train', () => {
   it('trains a saved model on Expert-AD records with LoRA, logs metrics, resumes, and exports the adapter', async () => {
@@ -22,11 +24,12 @@ describe('iad-r1-grpo train', () => {
     const model = TinyVLM.create({ width: 32, mlp: 64, visionWidth: 16, maxSequence: 96 }, tokenizer, { seed: 1 });
     await model.save(join(dir, 'policy'));
     model.dispose();
-    const args = (steps: string) => [cli, 'train', '--model', join(dir, 'policy'), '--data', join(dir, 'syn', 'expert-ad.jsonl'), '--out', join(dir, 'run'), '--steps', steps, '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '8', '--lr', '1e-3', '--lora-rank', '2', '--checkpoint-every', '1', '--export', join(dir, 'adapter'), '--backend', 'wasm'];
+    const args = (steps: string) => [cli, 'train', '--model', join(dir, 'policy'), '--data', join(dir, 'syn', 'expert-ad.jsonl'), '--out', join(dir, 'run'), '--steps', steps, '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '8', '--lr', '1e-3', '--lora-rank', '2', '--checkpoint-every', '1', '--export', join(dir, 'adapter'), '--backend', 'wasm', '--reward-module', brevity];
     const first = await run('node', args('2'));
     const result = JSON.parse(first.stdout);
     expect(result).toMatchObject({ steps: 2, resumedFrom: 0, exported: join(dir, 'adapter') });
-    expect(Object.keys(result.components).sort()).toEqual(['answer', 'consistency', 'location', 'type']);
+    expect(Object.keys(result.components)).toEqual(['consistency', 'answer', 'location', 'type', 'brevity']);
+    expect(first.stderr).toContain('iad-r1-grpo: rewards (paper): consistency ×1, answer ×1, location ×1 if answer, type ×1 if answer, brevity ×0.5');
     expect(first.stderr).toContain('iad-r1: TensorFlow.js backend wasm (requested)');
     expect(readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
     expect(readdirSync(join(dir, 'adapter')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'model.safetensors', 'tokenizer.json']);
@@ -50,6 +53,9 @@ describe('iad-r1-grpo train', () => {
     const mergeAlone = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--lora-rank', '2', '--merge-lora']).catch((e: { code: number; stderr: string }) => e);
     expect((mergeAlone as { code: number }).code).toBe(1);
     expect((mergeAlone as { stderr: string }).stderr).toContain('iad-r1-grpo: --merge-lora needs --export DIR');
+    // Reward options are checked before the model folder is opened.
+    const typo = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--weights', '{"tpye":0}']).catch((e: { code: number; stderr: string }) => e);
+    expect((typo as { stderr: string }).stderr).toContain('iad-r1-grpo: weights: no reward named "tpye"; registered: consistency, answer, location, type');
     const alphaAlone = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--lora-alpha', '8']).catch((e: { code: number; stderr: string }) => e);
     expect((alphaAlone as { stderr: string }).stderr).toContain('iad-r1-grpo: --lora-alpha and --lora-targets need --lora-rank');
   });

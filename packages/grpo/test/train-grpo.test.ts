@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { DEFAULT_QUESTION, assistantTarget } from '@iad-r1/cot-schema';
 import { type SyntheticSet, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
 import { AdamW, BpeTokenizer, TinyVLM, selectBackend, sftLoss, tf } from '@iad-r1/models/tfjs';
-import { tagValue } from '@iad-r1/rewards';
+import { type RewardBatch, type RewardDefinition, createRewardRegistry, tagValue } from '@iad-r1/rewards';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GrpoSample, samplesFromExpertAd, trainGrpo } from '../src/index';
 
 let set: SyntheticSet;
 let samples: GrpoSample[];
 let tokenizer: BpeTokenizer;
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-grpo-')), name);
 const config = { imageSize: 32, patchSize: 8, visionWidth: 32, visionLayers: 1, visionHeads: 4, width: 64, layers: 2, heads: 4, mlp: 256, maxSequence: 192 };
 
@@ -50,7 +51,6 @@ describe('trainGrpo', () => {
     const reward = (completion: string) => (tagValue(completion, 'answer') === 'yes' ? 1 : 0);
     const out = temp('run');
     const result = await trainGrpo({ policy, samples, out, steps: 14, groupSize: 4, promptsPerStep: 4, maxNewTokens: 140, learningRate: 2e-3, reward, seed: 1 });
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const early = mean(result.metrics.slice(0, 4).map((m) => m.reward));
     const late = mean(result.metrics.slice(-4).map((m) => m.reward));
     console.info(`GRPO toy run: mean reward ${early.toFixed(2)} (steps 1–4) → ${late.toFixed(2)} (steps 11–14)`);
@@ -73,6 +73,53 @@ describe('trainGrpo', () => {
     expect(m?.reward).toBeLessThanOrEqual(4);
     const c = m?.components as Record<string, number>;
     expect(m?.reward).toBeLessThanOrEqual((c.consistency ?? 0) + (c.answer ?? 0) + (c.location ?? 0) + (c.type ?? 0) + 1e-9);
+    policy.dispose();
+  });
+
+  it('takes a registry scorer with extra and asynchronous rewards, and logs each component by name', async () => {
+    const policy = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 3 });
+    const seen: RewardBatch[] = [];
+    const judged: number[][] = [];
+    // The fixture the rewards package's CLI and server tests load: a fifth reward, one file.
+    const fixture: string = new URL('../../rewards/test/fixtures/brevity-reward.mjs', import.meta.url).href;
+    const { rewards: extra } = (await import(fixture)) as { rewards: RewardDefinition[] };
+    const registry = createRewardRegistry().register(extra[0] as RewardDefinition);
+    registry.register({
+      name: 'judge',
+      description: 'an asynchronous reward, as a judge model would be: 0.25 per completion index parity',
+      defaultWeight: 1,
+      score: async (batch) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        seen.push(batch);
+        const values = batch.completions.map((_, i) => (i % 2) * 0.25);
+        judged.push(values);
+        return values;
+      },
+    });
+    const scorer = registry.scorer({ preset: 'paper' });
+    const result = await trainGrpo({ policy, samples, out: temp('registry'), steps: 2, groupSize: 2, promptsPerStep: 2, maxNewTokens: 6, reward: scorer, seed: 4 });
+    expect(seen).toHaveLength(2);
+    for (const [k, m] of result.metrics.entries()) {
+      const batch = seen[k] as RewardBatch;
+      expect(Object.keys(m.components)).toEqual(['consistency', 'answer', 'location', 'type', 'brevity', 'judge']);
+      // Each sample travels with its completion as the extra; the solution is that sample's.
+      expect(batch.solutions).toEqual(batch.extras.map((e) => (e as GrpoSample).solution));
+      expect(m.components.judge).toBeCloseTo(mean(judged[k] as number[]), 12);
+      // Rescored independently from what the reward saw: the logged means and the mean total agree.
+      const again = await scorer.score(batch.completions, batch.solutions);
+      expect(m.reward).toBeCloseTo(mean(again.totals), 12);
+      expect(m.components.brevity).toBeCloseTo(mean(again.components.brevity as number[]), 12);
+      expect(m.componentStds.judge).toBeCloseTo(0.25 * Math.sqrt(4 / 3) * 0.5, 12); // values 0, .25, 0, .25: unbiased std
+    }
+    policy.dispose();
+  });
+
+  it('awaits an asynchronous per-completion reward', async () => {
+    const policy = TinyVLM.create({ ...config, vocabSize: tokenizer.size }, tokenizer, { seed: 3 });
+    const reward = async (completion: string) => ({ total: completion.length % 3, components: { length_mod_3: completion.length % 3 } });
+    const result = await trainGrpo({ policy, samples, out: temp('async-fn'), steps: 1, groupSize: 2, promptsPerStep: 2, maxNewTokens: 6, reward, seed: 4 });
+    expect(result.metrics[0]?.components.length_mod_3).toBeCloseTo(result.metrics[0]?.reward as number, 12);
+    await expect(trainGrpo({ policy, samples, out: temp('nan'), steps: 1, groupSize: 2, promptsPerStep: 2, maxNewTokens: 6, reward: async () => Number.NaN })).rejects.toThrow(/reward of completion 0 is NaN/);
     policy.dispose();
   });
 

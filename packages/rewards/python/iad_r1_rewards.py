@@ -1,63 +1,263 @@
-"""Thin shims that let Python RL engines use the iad-r1 reward server (standard library only).
+"""Reward functions for Python RL engines, backed by the iad-r1 reward server (standard library only).
 
-Start the server:  npx iad-r1-rewards serve --port 8000 [--preset paper|reference]
-Set IAD_R1_REWARD_URL if it is not at http://127.0.0.1:8000.
+Start the server:  npx iad-r1-rewards serve --port 8000 [--preset paper|reference] [--reward-module my-reward.mjs]
+Environment:       IAD_R1_REWARD_URL      (default http://127.0.0.1:8000)
+                   IAD_R1_REWARD_TIMEOUT  seconds per attempt (default 60)
+                   IAD_R1_REWARD_RETRIES  further attempts after a failed one (default 5)
+                   IAD_R1_REWARD_BACKOFF  seconds before the first retry, doubling after each (default 0.5)
 
-TRL / VLM-R1:  reward_funcs=trl_reward_funcs()      (four functions: consistency, answer, location, type)
-verl:          custom_reward_function.path=iad_r1_rewards.py, name=compute_score
-EasyR1:        reward function iad_r1_rewards.py:easyr1_compute_score (batch)
-OpenRLHF:      --remote_rm_url http://127.0.0.1:8000/get_reward   (no shim needed)
+TRL / VLM-R1:  reward_funcs=trl_reward_funcs()           one function per component the server publishes;
+               reward_funcs=async_trl_reward_funcs()     the same as coroutines (TRL awaits them concurrently)
+verl:          custom_reward_function.path=iad_r1_rewards.py, name=compute_score   (naive, batch and reward-loop managers)
+EasyR1:        worker.reward.reward_function=iad_r1_rewards.py:easyr1_compute_score (batch or sequential)
+OpenRLHF:      --reward.remote_url http://127.0.0.1:8000/get_reward, or this file's reward_func as a .py reward
+
+The component names are read from the server's GET /health, so a reward registered on the server with
+--reward-module appears here without editing this file. The functions of one batch share one HTTP call.
+When the server cannot be reached after the retries, TRL's functions return None for every completion
+(TRL leaves such rewards out) and warn; every other entry point raises RewardServerError.
 """
+import asyncio
 import json
 import os
+import threading
+import time
+import urllib.error
 import urllib.request
+import warnings
 
 BASE_URL = os.environ.get("IAD_R1_REWARD_URL", "http://127.0.0.1:8000")
-COMPONENTS = ("consistency", "answer", "location", "type")
+TIMEOUT = float(os.environ.get("IAD_R1_REWARD_TIMEOUT", "60"))
+RETRIES = int(os.environ.get("IAD_R1_REWARD_RETRIES", "5"))
+BACKOFF = float(os.environ.get("IAD_R1_REWARD_BACKOFF", "0.5"))
+
+# Statuses worth another attempt: the server is starting, overloaded or restarting.
+_RETRYABLE = {429, 500, 502, 503, 504}
 
 
-def _score(completions, solutions, base_url=None):
-    body = json.dumps({"completions": list(completions), "solutions": list(solutions)}).encode("utf-8")
-    request = urllib.request.Request(
-        f"{base_url or BASE_URL}/score", data=body, headers={"Content-Type": "application/json"}, method="POST"
+class RewardServerError(RuntimeError):
+    """The reward server did not answer after the retries, or refused the request."""
+
+
+def _url(base_url):
+    return (base_url or BASE_URL).rstrip("/")
+
+
+def _request(url, body=None):
+    last = None
+    for attempt in range(RETRIES + 1):
+        if attempt:
+            time.sleep(BACKOFF * 2 ** (attempt - 1))
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")[:2000]
+            if error.code not in _RETRYABLE:
+                # A request the server rejects (bad shape, too large) is rejected again on retry.
+                raise RewardServerError(f"{url} answered {error.code}: {detail}") from None
+            last = f"HTTP {error.code}: {detail}"
+        except (urllib.error.URLError, OSError) as error:
+            last = str(getattr(error, "reason", error))
+    raise RewardServerError(
+        f"no answer from the iad-r1 reward server at {url} after {RETRIES + 1} attempts ({last}); "
+        "start it with `npx iad-r1-rewards serve`, or point IAD_R1_REWARD_URL at it"
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
 
 
-def trl_reward_funcs(base_url=None):
-    """One function per component with TRL's signature (completions, solution, **kwargs) -> list[float].
+_components = {}
 
-    Completions may be strings or TRL's conversational lists of messages; the server reads either.
+
+def components(base_url=None):
+    """The component names the server scores, in its order (from GET /health; cached per server)."""
+    url = _url(base_url)
+    if url not in _components:
+        _components[url] = [c["name"] for c in _request(f"{url}/health")["components"]]
+    return list(_components[url])
+
+
+# The functions TRL calls one after another for a batch carry the same completions and solutions;
+# the first posts them, the others reuse its answer. A failure is reused for a few seconds only, so an
+# outage is waited out once per batch and the same batch sent later reaches the server again.
+_FAILURE_REUSE_SECONDS = 5.0
+_last = {"key": None, "value": None, "at": 0.0}
+_last_lock = threading.Lock()
+
+
+def score_batch(completions, solutions, base_url=None, extras=None):
+    """POST /score: {"rewards": [total…], "components": {name: [value…]}} for one batch.
+
+    Completions may be strings or chat message lists (TRL's conversational format); extras, when
+    given, is one JSON value per completion for rewards that read context (see the rewards README).
+    """
+    completions, solutions = list(completions), list(solutions)
+    if len(completions) != len(solutions):
+        raise ValueError(f"got {len(completions)} completions but {len(solutions)} solutions")
+    payload = {"completions": completions, "solutions": solutions}
+    if extras is not None:
+        payload["extras"] = list(extras)
+    url = f"{_url(base_url)}/score"
+    body = json.dumps(payload).encode("utf-8")
+    with _last_lock:
+        fresh = not isinstance(_last["value"], Exception) or time.monotonic() - _last["at"] < _FAILURE_REUSE_SECONDS
+        if _last["key"] == (url, body) and fresh:
+            value = _last["value"]
+        else:
+            try:
+                value = _request(url, body)
+            except RewardServerError as error:
+                value = error
+            _last.update(key=(url, body), value=value, at=time.monotonic())
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+def _solutions(solution):
+    if solution is None:
+        raise TypeError(
+            "iad-r1 rewards need the ground truth: give the dataset a `solution` column "
+            "(@iad-r1/cot-schema's scGrpoToTrlRow writes one)"
+        )
+    return solution
+
+
+def trl_reward_funcs(base_url=None, names=None):
+    """One TRL reward function per component: (completions, solution, **kwargs) -> list[float | None].
+
+    TRL passes prompts, completion_ids, trainer_state and every dataset column as keywords; they are
+    accepted and ignored. Names default to the server's components (GET /health).
     """
 
     def make(name):
-        def reward(completions, solution, **kwargs):
-            return _score(completions, solution, base_url)["components"][name]
+        def reward(completions, solution=None, **kwargs):
+            solution = _solutions(solution)
+            try:
+                return score_batch(completions, solution, base_url)["components"][name]
+            except RewardServerError as error:
+                warnings.warn(f"iad-r1 reward {name}: {error}; returning None (TRL leaves it out)", stacklevel=2)
+                return [None] * len(completions)
 
         reward.__name__ = f"iad_r1_{name}"
         return reward
 
-    return [make(name) for name in COMPONENTS]
+    return [make(name) for name in (names or components(base_url))]
 
 
-def trl_total_reward(completions, solution, **kwargs):
-    """The whole SC-GRPO reward as one TRL reward function."""
-    return _score(completions, solution)["rewards"]
+def trl_total_reward(completions, solution=None, **kwargs):
+    """The whole weighted reward as one TRL reward function (None on outage, as above)."""
+    solution = _solutions(solution)
+    try:
+        return score_batch(completions, solution)["rewards"]
+    except RewardServerError as error:
+        warnings.warn(f"iad-r1 total reward: {error}; returning None (TRL leaves it out)", stacklevel=2)
+        return [None] * len(completions)
 
 
-def compute_score(data_source, solution_str, ground_truth, extra_info=None):
-    """verl's custom reward function: returns {"score": total, plus each component}."""
-    result = _score([solution_str], [ground_truth])
-    scores = {"score": result["rewards"][0]}
-    scores.update({name: result["components"][name][0] for name in COMPONENTS})
-    return scores
+# One in-flight request per batch for the coroutine variants: TRL gathers them concurrently, so the
+# first creates the task and the others await the same one.
+_tasks = {}
 
 
-def easyr1_compute_score(reward_inputs):
-    """EasyR1's batch reward function: [{"response", "ground_truth", ...}] -> [{"overall", ...}]."""
-    result = _score([r["response"] for r in reward_inputs], [r["ground_truth"] for r in reward_inputs])
+async def async_score_batch(completions, solutions, base_url=None, extras=None):
+    """score_batch as a coroutine: the HTTP call runs in a thread, shared by callers of the same batch."""
+    key = (_url(base_url), json.dumps([list(completions), list(solutions), extras]))
+    loop = asyncio.get_running_loop()
+    task = _tasks.get(key)
+    if task is None or task.get_loop() is not loop:
+        task = loop.create_task(asyncio.to_thread(score_batch, completions, solutions, base_url, extras))
+        _tasks.clear()
+        _tasks[key] = task
+    return await task
+
+
+def async_trl_reward_funcs(base_url=None, names=None):
+    """trl_reward_funcs as coroutine functions, for trainers that await reward functions."""
+
+    def make(name):
+        async def reward(completions, solution=None, **kwargs):
+            solution = _solutions(solution)
+            try:
+                return (await async_score_batch(completions, solution, base_url))["components"][name]
+            except RewardServerError as error:
+                warnings.warn(f"iad-r1 reward {name}: {error}; returning None (TRL leaves it out)", stacklevel=2)
+                return [None] * len(completions)
+
+        reward.__name__ = f"iad_r1_{name}"
+        return reward
+
+    return [make(name) for name in (names or components(base_url))]
+
+
+def _score_dicts(result, total_key):
+    names = list(result["components"])
     return [
-        dict(overall=total, **{name: result["components"][name][i] for name in COMPONENTS})
+        {total_key: total, **{name: result["components"][name][i] for name in names}}
         for i, total in enumerate(result["rewards"])
     ]
+
+
+def compute_score(
+    data_source=None,
+    solution_str=None,
+    ground_truth=None,
+    extra_info=None,
+    data_sources=None,
+    solution_strs=None,
+    ground_truths=None,
+    extra_infos=None,
+    **kwargs,
+):
+    """verl's custom reward function: {"score": total, component: value, …}.
+
+    One response (naive and reward-loop managers: data_source, solution_str, ground_truth,
+    extra_info, plus reward_kwargs or the router's keywords), or a batch (batch manager:
+    data_sources, solution_strs, ground_truths, extra_infos) answered with one dict per response.
+    """
+    if solution_strs is not None:
+        if ground_truths is None:
+            raise TypeError("compute_score: a batch call needs ground_truths beside solution_strs")
+        return _score_dicts(score_batch(solution_strs, ground_truths), "score")
+    if solution_str is None or ground_truth is None:
+        raise TypeError("compute_score needs solution_str and ground_truth (or solution_strs and ground_truths)")
+    return _score_dicts(score_batch([solution_str], [ground_truth]), "score")[0]
+
+
+async def async_compute_score(data_source=None, solution_str=None, ground_truth=None, extra_info=None, **kwargs):
+    """compute_score for one response as a coroutine (verl's reward loop awaits coroutine functions)."""
+    if solution_str is None or ground_truth is None:
+        raise TypeError("async_compute_score needs solution_str and ground_truth")
+    return _score_dicts(await async_score_batch([solution_str], [ground_truth]), "score")[0]
+
+
+def easyr1_compute_score(reward_inputs, **kwargs):
+    """EasyR1's reward function: [{"response", "ground_truth", …}] -> [{"overall", component…}].
+
+    A single dict (EasyR1's sequential reward type) gets a single dict back; the keywords of
+    worker.reward.reward_function_kwargs are accepted and ignored.
+    """
+    if isinstance(reward_inputs, dict):
+        return easyr1_compute_score([reward_inputs])[0]
+    result = score_batch([r["response"] for r in reward_inputs], [r["ground_truth"] for r in reward_inputs])
+    return _score_dicts(result, "overall")
+
+
+def reward_func(queries, prompts, labels, **kwargs):
+    """OpenRLHF's .py reward (`--reward.remote_url iad_r1_rewards.py`): posts to the server's /get_reward,
+    which keeps only the reply of each query, and returns {"rewards", "scores", "extra_logs"} as
+    torch tensors (OpenRLHF concatenates them); as lists where torch is absent.
+    """
+    body = json.dumps({"query": list(queries), "prompts": list(prompts), "labels": list(labels)}).encode("utf-8")
+    result = _request(f"{_url(None)}/get_reward", body)
+    try:
+        import torch
+    except ImportError:
+        return result
+    return {
+        "rewards": torch.tensor(result["rewards"], dtype=torch.float32),
+        "scores": torch.tensor(result["scores"], dtype=torch.float32),
+        "extra_logs": {name: torch.tensor(values, dtype=torch.float32) for name, values in result["extra_logs"].items()},
+    }

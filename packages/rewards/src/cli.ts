@@ -2,19 +2,11 @@
 import { createReadStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
-import { z } from 'zod';
 import type { CompletionInput } from './completion';
-import type { RewardRegistry, RewardScorer } from './reward-registry';
-import { createRewardRegistry } from './sc-grpo-rewards';
 import { ScoreLineError, parseScoreLine } from './score-lines';
-import { registerRewardModules } from './server/reward-modules';
+import { type RewardCliOptions, addRewardOptions, rewardScorerFromOptions } from './server/reward-cli-options';
 import { DEFAULT_MAX_FIELD_CHARS, startRewardServer } from './server/reward-server';
 import { utf8Lines } from './utf8-lines';
-
-// Which names are allowed depends on the registry, which --reward-module extends, so the
-// names are checked once the registry is built (by RewardRegistry.scorer).
-const weightsSchema = z.record(z.string(), z.number());
-type Weights = Record<string, number>;
 
 function positiveWholeNumber(value: string): number {
   const n = Number(value);
@@ -22,49 +14,10 @@ function positiveWholeNumber(value: string): number {
   return n;
 }
 
-const parseGridSize = positiveWholeNumber;
-
-function parseWeights(value: string): Weights {
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError('must be JSON, e.g. \'{"location":0,"type":0}\'');
-  }
-  const result = weightsSchema.safeParse(json);
-  if (!result.success) throw new InvalidArgumentError(result.error.issues.map((i) => `${i.path.join('.') || 'weights'}: ${i.message}`).join('; '));
-  return result.data;
-}
-
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0..65535');
   return n;
-}
-
-const presetOption = () => new Option('--preset <preset>', 'reward preset: paper, reference, or one a --reward-module adds').default('paper');
-const gridOption = () => new Option('--grid-size <n>', 'side of the location grid').argParser(parseGridSize).default(3);
-const weightsOption = () => new Option('--weights <json>', 'per-reward weight multipliers as JSON, e.g. \'{"type":0.5}\'').argParser(parseWeights);
-const moduleOption = () =>
-  new Option('--reward-module <file>', 'a JavaScript module exporting `rewards` (and optionally `presets`) to add; repeatable')
-    .argParser((value: string, previous: string[] = []) => [...previous, value])
-    .default([]);
-
-interface RewardCliOptions {
-  preset: string;
-  gridSize: number;
-  weights?: Weights;
-  rewardModule: string[];
-}
-
-async function registryFrom(options: RewardCliOptions): Promise<RewardRegistry> {
-  const registry = createRewardRegistry();
-  await registerRewardModules(registry, options.rewardModule);
-  return registry;
-}
-
-function scorerFrom(registry: RewardRegistry, options: RewardCliOptions): RewardScorer {
-  return registry.scorer({ preset: options.preset, gridSize: options.gridSize, ...(options.weights ? { weights: options.weights } : {}) });
 }
 
 // Lines are scored in batches, so a reward that works per batch (a judge model) sees many at once.
@@ -75,18 +28,16 @@ const program = new Command()
   .description('Score completions with the IAD-R1 SC-GRPO rewards, or serve them over HTTP.')
   .showHelpAfterError();
 
-program
-  .command('score')
-  .description('score a JSONL file of {"completion": …, "solution": …} lines; writes one {"total", "components"} line per input to stdout')
-  .argument('<file>', 'JSONL input, or - for standard input')
-  .addOption(presetOption())
-  .addOption(gridOption())
-  .addOption(weightsOption())
-  .addOption(moduleOption())
+addRewardOptions(
+  program
+    .command('score')
+    .description('score a JSONL file of {"completion": …, "solution": …} lines; writes one {"total", "components"} line per input to stdout')
+    .argument('<file>', 'JSONL input, or - for standard input'),
+)
   .option('--skip-invalid', 'write {"error": …} for a bad line instead of stopping', false)
   .addHelpText('after', '\nExample:\n  iad-r1-rewards score --preset reference completions.jsonl > rewards.jsonl')
   .action(async (file: string, options: RewardCliOptions & { skipInvalid: boolean }) => {
-    const scorer = scorerFrom(await registryFrom(options), options);
+    const { scorer } = await rewardScorerFromOptions(options);
     const name = file === '-' ? '<stdin>' : file;
     const input = file === '-' ? process.stdin : createReadStream(file);
     input.on('error', (error: NodeJS.ErrnoException) => {
@@ -135,20 +86,18 @@ program
     process.stderr.write(`iad-r1-rewards: scored ${scored} line(s)${invalid ? `, ${invalid} invalid` : ''} from ${name}\n`);
   });
 
-program
-  .command('serve')
-  .description('serve POST /get_reward (OpenRLHF), POST /score and GET /health')
-  .addOption(new Option('--host <host>', 'address to bind').default('127.0.0.1'))
-  .addOption(new Option('--port <port>', 'port (0 picks a free one)').argParser(parsePort).default(8000))
-  .addOption(presetOption())
-  .addOption(gridOption())
-  .addOption(weightsOption())
-  .addOption(moduleOption())
+addRewardOptions(
+  program
+    .command('serve')
+    .description('serve POST /get_reward (OpenRLHF), POST /score and GET /health')
+    .addOption(new Option('--host <host>', 'address to bind').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port (0 picks a free one)').argParser(parsePort).default(8000)),
+)
   .addOption(new Option('--max-body-bytes <n>', 'largest request body accepted').argParser(positiveWholeNumber).default(16 * 1024 * 1024))
   .addOption(new Option('--max-field-chars <n>', 'longest scored text (response or label) in characters').argParser(positiveWholeNumber).default(DEFAULT_MAX_FIELD_CHARS))
   .addHelpText('after', '\nExample:\n  iad-r1-rewards serve --port 8000 --preset paper\n  curl -s localhost:8000/health')
   .action(async (options: RewardCliOptions & { host: string; port: number; maxBodyBytes: number; maxFieldChars: number }) => {
-    const registry = await registryFrom(options);
+    const { registry } = await rewardScorerFromOptions(options);
     const running = await startRewardServer({
       registry,
       host: options.host,
@@ -178,17 +127,10 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   });
 
-program
-  .command('list')
-  .description('print the rewards of a preset with their weights and gates, as JSON')
-  .addOption(presetOption())
-  .addOption(gridOption())
-  .addOption(weightsOption())
-  .addOption(moduleOption())
+addRewardOptions(program.command('list').description('print the rewards of a preset with their weights and gates, as JSON'))
   .addHelpText('after', '\nExample:\n  iad-r1-rewards list --preset reference --reward-module ./brevity.mjs')
   .action(async (options: RewardCliOptions) => {
-    const registry = await registryFrom(options);
-    const scorer = scorerFrom(registry, options);
+    const { registry, scorer } = await rewardScorerFromOptions(options);
     process.stdout.write(`${JSON.stringify({ preset: scorer.preset, presets: registry.presetNames(), gridSize: scorer.gridSize, components: scorer.components }, null, 2)}\n`);
   });
 

@@ -30,19 +30,25 @@ export const DEFAULT_MAX_FIELD_CHARS = 32_768;
 // answered while a large batch is scored.
 const SLICE_MS = 10;
 
-// Rewards score whole batches, so a large request is cut into chunks, grown while they finish
-// well inside a slice.
+// Rewards score whole batches, so a large request is cut into chunks sized to finish inside a
+// slice: from one completion, doubled while a chunk takes under a quarter slice, cut back in
+// proportion when one overran (a completion can cost from a microsecond to tens of milliseconds).
+const MAX_CHUNK = 4096;
+
 async function scoreInSlices(scorer: RewardScorer, completions: readonly CompletionInput[], solutions: readonly string[], extras?: readonly unknown[]): Promise<ScoredBatch> {
   const out: ScoredBatch = { totals: [], components: Object.fromEntries(scorer.components.map((c) => [c.name, []])) };
-  let chunk = 16;
+  let chunk = 1;
   let sliceStart = performance.now();
-  for (let from = 0; from < completions.length; from += chunk) {
+  for (let from = 0; from < completions.length; ) {
     const to = Math.min(completions.length, from + chunk);
     const chunkStart = performance.now();
     const scored = await scorer.score(completions.slice(from, to), solutions.slice(from, to), extras?.slice(from, to));
     out.totals.push(...scored.totals);
     for (const [name, values] of Object.entries(scored.components)) out.components[name]?.push(...values);
-    if (performance.now() - chunkStart < SLICE_MS / 4 && chunk < 4096) chunk *= 2;
+    from = to;
+    const took = performance.now() - chunkStart;
+    if (took < SLICE_MS / 4) chunk = Math.min(MAX_CHUNK, chunk * 2);
+    else if (took > SLICE_MS) chunk = Math.max(1, Math.floor((chunk * SLICE_MS) / (2 * took)));
     if (performance.now() - sliceStart > SLICE_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
