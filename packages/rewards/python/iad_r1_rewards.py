@@ -125,6 +125,13 @@ def _solutions(solution):
     return solution
 
 
+def _skipped(what, error, count):
+    # TRL treats None as "no reward for this sample" and leaves it out of the mean, so an outage
+    # costs one batch's signal instead of the training run.
+    warnings.warn(f"iad-r1 {what}: {error}; returning None (TRL leaves it out)", stacklevel=3)
+    return [None] * count
+
+
 def trl_reward_funcs(base_url=None, names=None):
     """One TRL reward function per component: (completions, solution, **kwargs) -> list[float | None].
 
@@ -138,8 +145,7 @@ def trl_reward_funcs(base_url=None, names=None):
             try:
                 return score_batch(completions, solution, base_url)["components"][name]
             except RewardServerError as error:
-                warnings.warn(f"iad-r1 reward {name}: {error}; returning None (TRL leaves it out)", stacklevel=2)
-                return [None] * len(completions)
+                return _skipped(f"reward {name}", error, len(completions))
 
         reward.__name__ = f"iad_r1_{name}"
         return reward
@@ -153,8 +159,7 @@ def trl_total_reward(completions, solution=None, **kwargs):
     try:
         return score_batch(completions, solution)["rewards"]
     except RewardServerError as error:
-        warnings.warn(f"iad-r1 total reward: {error}; returning None (TRL leaves it out)", stacklevel=2)
-        return [None] * len(completions)
+        return _skipped("total reward", error, len(completions))
 
 
 # One in-flight request per batch for the coroutine variants: TRL gathers them concurrently, so the
@@ -183,8 +188,7 @@ def async_trl_reward_funcs(base_url=None, names=None):
             try:
                 return (await async_score_batch(completions, solution, base_url))["components"][name]
             except RewardServerError as error:
-                warnings.warn(f"iad-r1 reward {name}: {error}; returning None (TRL leaves it out)", stacklevel=2)
-                return [None] * len(completions)
+                return _skipped(f"reward {name}", error, len(completions))
 
         reward.__name__ = f"iad_r1_{name}"
         return reward
