@@ -1,6 +1,7 @@
 export { DatasetError } from './dataset-error';
 export { JsonlAppender, JsonlFileError, readJsonlFile } from './jsonl-file';
 export { writeFileAtomic } from './atomic-file';
+export { coarseTypeOfDefect } from './defect-type';
 export { readSettingsFile, readTextFile } from './text-file';
 export { assertRealPathInside } from './paths';
 export type { AnomalyDataset, AnomalySample, ReadOptions, SkippedItem } from './sample';

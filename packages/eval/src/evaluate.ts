@@ -1,24 +1,31 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertSameSettings } from '@iad-r1/errors';
 import { TEST_PROMPTS, type TestPromptName, buildChatMessages, fnv1a } from '@iad-r1/cot-schema';
 import { type AnomalyDataset, type AnomalySample, DatasetError, checkImageFile, readSettingsFile, writeFileAtomic } from '@iad-r1/datasets';
 import type { VisionLanguageModel } from '@iad-r1/models';
+import { DEFAULT_GRID_SIZE } from '@iad-r1/grid';
 import type { AnswerRecord } from './answer-record';
 import { answerStyleOf, extractAnswer } from './answer-extraction';
+import { type AnswerScoring, DEFAULT_SCORING } from './answer-scoring';
 import { AnswersWriter, readAnswers } from './answers-file';
+import { askConsistencyJudge } from './consistency';
+import { interpretationTruth } from './interpretation';
 import { type EvaluationSummary, groupBy, summarise } from './metrics';
-import { chooseReference } from './reference-selection';
+import { chooseReferences } from './reference-selection';
 import { writeReports } from './reports/write-reports';
 
 export interface EvaluateOptions {
   model: VisionLanguageModel;
   /** One or more datasets; results are grouped by each sample's `dataset`. Only `test` images are asked. */
   datasets: readonly AnomalyDataset[];
-  /** 0: the query image alone; 1: a normal reference image first. */
-  shots: 0 | 1;
+  /**
+   * k ≥ 0 normal reference images before the query (0: the query alone). For k ≥ 2 the prompt says
+   * "Following is k image of normal sample", as the authors' few-shot scripts do.
+   */
+  shots: number;
   /** Prompt family (docs/METHOD.md §2); default `iad-r1`. */
   prompt?: TestPromptName;
   /** Output folder: `answers.jsonl`, `summary.json`, `report.md`, `report.html`, `run.json`. */
@@ -31,6 +38,15 @@ export interface EvaluateOptions {
   seed?: number;
   /** Default 512 (the paper's test budget). Decoding is greedy. */
   maxNewTokens?: number;
+  /** Side of the grid `<location>` answers are scored on; default 3. */
+  gridSize?: number;
+  /**
+   * A model asked, after each tagged answer with a `<think>`, whether the reasoning supports the
+   * answer ({@link CONSISTENCY_JUDGE_QUESTION}); its verdicts are a separate consistency column.
+   */
+  judge?: VisionLanguageModel;
+  /** How answers are read and unreadable ones counted in the summary; default `iad-r1` / `wrong`. */
+  scoring?: AnswerScoring;
   /** Called after each answer: done and total over the run, and the running summary. */
   onProgress?: (progress: { done: number; total: number; summary: EvaluationSummary; answer: AnswerRecord }) => void;
   /** Progress-independent notices (resume, dropped partial line, failures). */
@@ -62,11 +78,14 @@ export interface EvaluationResult {
 /** Settings that must not change between a run and its resumption (`run.json`). */
 interface RunConfig {
   model: string;
-  shots: 0 | 1;
+  shots: number;
   prompt: TestPromptName;
   seed: number;
   maxNewTokens: number;
   limit: number | null;
+  gridSize: number;
+  /** The consistency judge's model id, or null. */
+  judge: string | null;
   /** Each dataset's name and absolute root. */
   datasets: Array<{ name: string; root: string }>;
   /** A digest of the questions (key, image, label, reference candidates): another manifest or data tree differs here. */
@@ -112,7 +131,10 @@ export function selectQuestions(datasets: readonly AnomalyDataset[], limit: numb
  * console.log(summary.average.balancedAccuracy);
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluationResult> {
+  if (!Number.isInteger(options.shots) || options.shots < 0) throw new RangeError(`shots must be a whole number ≥ 0, got ${options.shots}`);
   const prompt = options.prompt ?? 'iad-r1';
+  const gridSize = options.gridSize ?? DEFAULT_GRID_SIZE;
+  const scoring = options.scoring ?? DEFAULT_SCORING;
   const seed = options.seed ?? 0;
   const maxNewTokens = options.maxNewTokens ?? 512;
   const concurrency = options.concurrency ?? 4;
@@ -127,6 +149,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     seed,
     maxNewTokens,
     limit: options.limit ?? null,
+    gridSize,
+    judge: options.judge?.id ?? null,
     ...options.runSettings,
     datasets: options.datasets.map((d) => ({ name: d.name, root: d.root })),
     questions: questionsDigest(questions),
@@ -142,9 +166,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     await writeFileAtomic(configFile, `${JSON.stringify(config, null, 2)}\n`);
   }
 
-  // Fail before asking anything if a 1-shot question has no reference.
-  const references = new Map<string, string>();
-  if (options.shots === 1) for (const { sample, dataset } of questions) references.set(keyOf(sample), chooseReference(sample, dataset, seed));
+  // Fail before asking anything if a k-shot question has too few references.
+  const references = new Map<string, string[]>();
+  for (const { sample, dataset } of questions) references.set(keyOf(sample), chooseReferences(sample, dataset, seed, options.shots));
 
   const answers = await readAnswers(answersFile, log);
   const wanted = new Set(questions.map((q) => keyOf(q.sample)));
@@ -164,32 +188,36 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     while (next < pending.length && !options.signal?.aborted) {
       const { sample, dataset } = pending[next++] as (typeof pending)[number];
       const key = keyOf(sample);
-      const reference = references.get(key);
-      const messages = buildChatMessages({ template, referenceImages: reference ? [reference] : [], queryImage: sample.imagePath });
+      const shown = references.get(key) ?? [];
+      const messages = buildChatMessages({ template, referenceImages: shown, queryImage: sample.imagePath, referenceWording: 'authors' });
       const started = Date.now();
       try {
         // A file the model server cannot read, or one that is not what the data root holds, is not sent.
-        for (const image of [...(reference ? [reference] : []), sample.imagePath]) await checkImageFile(image, dataset.root);
+        for (const image of [...shown, sample.imagePath]) await checkImageFile(image, dataset.root);
+        const truth = await interpretationTruth(sample, gridSize);
         const [result] = await options.model.generate([messages], { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) });
         const completion = result?.completions[0];
         const response = completion?.text ?? '';
         const answer = extractAnswer(response, style) ?? null;
+        const judge = options.judge && style === 'tagged' ? await askConsistencyJudge(options.judge, response, answer, options.signal) : undefined;
         const record: AnswerRecord = {
           key,
           dataset: sample.dataset,
           category: sample.category,
           image: sample.imagePath,
           label: sample.label,
-          references: reference ? [reference] : [],
+          references: shown,
           response,
           answer,
           correct: answer !== null && (answer === 'yes') === (sample.label === 'anomalous'),
           ...(completion?.finishReason ? { finishReason: completion.finishReason } : {}),
           ms: Date.now() - started,
+          ...(truth ? { truth } : {}),
+          ...(judge !== undefined ? { judge } : {}),
         };
         await writer.append(record);
         collected.push(record);
-        options.onProgress?.({ done: collected.length, total: questions.length, summary: summarise(collected), answer: record });
+        options.onProgress?.({ done: collected.length, total: questions.length, summary: summarise(collected, scoring), answer: record });
       } catch (error) {
         if (options.signal?.aborted) return;
         failures.push({ key, error: (error as Error).message });
@@ -200,21 +228,23 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, pending.length)) }, worker));
   await writer.flush();
 
-  const summary = summarise(collected);
+  const summary = summarise(collected, scoring);
   await writeReports(options.out, { summary, answers: collected, config, failures: failures.length });
   return { summary, answers: collected, failures, resumed };
 }
 
 /**
- * Rebuilds `summary.json`, `report.md` and `report.html` from an `answers.jsonl`.
+ * Rebuilds `summary.json`, `report.md` and `report.html` from an `answers.jsonl`, under the given
+ * scoring rules (default `iad-r1` / `wrong`).
  *
  * @example
  * await rescore('runs/qwen-0shot/answers.jsonl', 'runs/qwen-0shot');
+ * await rescore('runs/qwen-0shot/answers.jsonl', 'runs/qwen-0shot-authors', { parsing: 'authors', unparsed: 'drop' });
  */
-export async function rescore(answersFile: string, out: string): Promise<EvaluationSummary> {
+export async function rescore(answersFile: string, out: string, scoring: AnswerScoring = DEFAULT_SCORING): Promise<EvaluationSummary> {
   const answers = await readAnswers(answersFile);
-  const summary = summarise(answers);
-  const config = (await readSettingsFile(join(out, 'run.json'))) as RunConfig | undefined;
+  const summary = summarise(answers, scoring);
+  const config = ((await readSettingsFile(join(dirname(answersFile), 'run.json'))) ?? (await readSettingsFile(join(out, 'run.json')))) as RunConfig | undefined;
   await mkdir(out, { recursive: true });
   await writeReports(out, { summary, answers, config, failures: 0 });
   return summary;

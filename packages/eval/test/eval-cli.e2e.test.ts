@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type AnomalySample, generateSyntheticSet, readSyntheticSet } from '@iad-r1/datasets';
 import { chromium } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -102,6 +103,18 @@ function expectedBalancedAccuracy(samples: AnomalySample[]): Record<string, numb
   return out;
 }
 
+// The 3×3 cells a mask covers, counted here pixel by pixel (a pixel belongs to the cell its centre falls in).
+async function coveredCells(maskPath: string): Promise<Set<number>> {
+  const { data, info } = await sharp(maskPath).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const cells = new Set<number>();
+  for (let y = 0; y < info.height; y++) {
+    for (let x = 0; x < info.width; x++) {
+      if ((data[y * info.width + x] as number) > 127) cells.add(Math.floor(((y + 0.5) * 3) / info.height) * 3 + Math.floor(((x + 0.5) * 3) / info.width) + 1);
+    }
+  }
+  return cells;
+}
+
 function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
 }
@@ -150,6 +163,17 @@ describe('iad-r1-eval run against an OpenAI-compatible server', () => {
     const unreadable = testSamples.filter((s) => policy(sha(readFileSync(s.imagePath))) === 'unreadable').length;
     expect(Object.values(summary.datasets).reduce((n, d) => n + d.unparsed, 0)).toBe(unreadable);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\| Model \| Setting \| syn-dagm \| syn-dtd \| syn-mpdd \| syn-mvtec \| syn-sdd \| syn-visa \| Average \|/);
+    // Interpretation: the fake model says "center" and "scratch" whenever it answers yes. Over the
+    // anomalies it answered yes to, a location hit is a mask covering the centre cell (5), and a
+    // type hit is a scratch (same coarse type, score 1; every other synthetic defect scores < 0.85).
+    const interpretation = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).datasets as Record<string, { interpretation: { located: number; anyHits: number; dominantHits: number; typed: number; typeHits: number } }>;
+    for (const name of Object.keys(expected)) {
+      const saidYes = testSamples.filter((s) => s.dataset === name && s.label === 'anomalous' && policy(sha(readFileSync(s.imagePath))) === 'right');
+      const centre = (await Promise.all(saidYes.map(async (s) => (await coveredCells(s.maskPath as string)).has(5)))).filter(Boolean).length;
+      const got = interpretation[name]?.interpretation;
+      expect(got, name).toMatchObject({ located: saidYes.length, anyHits: centre, typed: saidYes.length, typeHits: saidYes.filter((s) => s.defect === 'scratch').length });
+      expect(got?.dominantHits ?? -1).toBeLessThanOrEqual(centre);
+    }
     // Every request asked greedily with the paper's budget.
     expect(requests.every((r) => r.body.temperature === 0 && r.body.max_tokens === 512 && r.body.model === 'fake-vlm')).toBe(true);
   });
@@ -170,6 +194,25 @@ describe('iad-r1-eval run against an OpenAI-compatible server', () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.shots).toBe(1);
     expect(summary.prompt).toBe('base');
+  });
+
+  it("k-shot sends k normal images of the category, then the query, in the authors' wording; another k cannot resume", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'two');
+    requests.length = 0;
+    await run('node', baseArgs(out, ['--shots', '2', '--limit', '2']));
+    expect(lines(join(out, 'answers.jsonl'))).toHaveLength(12);
+    for (const r of requests) {
+      expect(r.images).toHaveLength(3);
+      const query = labelByHash.get(r.images[2] as string);
+      expect(query).toBeDefined();
+      const pool = normalTrainByCategory.get(query?.sample.category as string);
+      expect(pool?.has(r.images[0] as string) && pool?.has(r.images[1] as string)).toBe(true);
+      expect(r.images[0]).not.toBe(r.images[1]);
+      const parts = (r.body.messages as Array<{ content: Array<{ type: string; text?: string }> }>).flatMap((m) => m.content).map((p) => (p.type === 'text' ? (p.text as string).trim() : p.type));
+      expect(parts).toEqual(['Following is 2 image of normal sample, which can be used as a template to compare the image being queried.', 'image_url', 'image_url', 'Following is image of test sample:', 'image_url', 'Are there any defects in the test image?']);
+    }
+    const clash = await run('node', baseArgs(out, ['--shots', '1', '--limit', '2'])).catch((e: { code: number; stderr: string }) => e);
+    expect((clash as { stderr: string }).stderr).toMatch(/run\.json: this run was made with shots = 2, not 1/);
   });
 
   it('reads MMAD-style manifests, and stops 1-shot clearly when their template lists are empty', async () => {
@@ -306,7 +349,9 @@ describe.skipIf(!haveBrowser)('report.html in headless Chromium', () => {
       await page.goto(`file://${join(out, 'report.html')}`);
       expect(problems).toEqual([]);
       expect(await page.locator('svg').count()).toBe(7);
-      expect(await page.locator('section table').count()).toBe(6);
+      // Per benchmark: the detection table and the interpretation-and-consistency table.
+      expect(await page.locator('section table').count()).toBe(12);
+      expect(await page.locator('h2', { hasText: 'Reasoning–answer disagreements' }).count()).toBe(1);
       const cards = await page.locator('article.card img').count();
       expect(cards).toBeGreaterThan(0);
       expect(await page.locator('article.card img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(128);

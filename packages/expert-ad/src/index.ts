@@ -2,7 +2,9 @@ export { type Describer } from './describers/describer';
 export { type VlmDescriberOptions, vlmDescriber } from './describers/vlm-describer';
 export { templateDescriber } from './describers/template-describer';
 export { DEFAULT_EXPERT_AD_PROMPTS, type ExpertAdPrompts, fillPrompt } from './prompts';
-export { UnknownDefectError, coarseTypeOfDefect } from './defect-type';
+export { UnknownDefectError } from './defect-type';
+// Lives in @iad-r1/datasets (eval reads defect names the same way); re-exported for existing callers.
+export { coarseTypeOfDefect } from '@iad-r1/datasets';
 export { type PreparePairsOptions, preparePairs } from './prepare-pairs';
 export { type PrepareStepOptions, prepareStep } from './prepare-step';
 export { type HighlightOptions, highlightDefect, writeHighlight } from './highlight-defect';

@@ -1,7 +1,7 @@
 import type { CoarseType } from '@iad-r1/cot-schema';
-import { type AnomalyDataset, type AnomalySample, DatasetError, createRandom, hashSeed, loadMask } from '@iad-r1/datasets';
+import { type AnomalyDataset, type AnomalySample, DatasetError, createRandom, hashSeed, coarseTypeOfDefect, loadMask } from '@iad-r1/datasets';
 import { maskToCells } from '@iad-r1/grid';
-import { UnknownDefectError, coarseTypeOfDefect } from './defect-type';
+import { UnknownDefectError } from './defect-type';
 import { type PairRecord, pairRecordSchema } from './records';
 import { seededShuffle } from './seeded-shuffle';
 

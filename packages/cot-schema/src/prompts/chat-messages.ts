@@ -21,13 +21,19 @@ export interface BuildChatMessagesOptions {
   question?: string;
   /** An optional system message placed first. */
   system?: string;
+  /**
+   * How a one-shot template's "1 image of normal sample" is rewritten for k > 1 references:
+   * `plural` (default) "k images of normal samples"; `authors` "k image of normal sample", word
+   * for word as the authors' few-shot evaluation scripts write it.
+   */
+  referenceWording?: 'plural' | 'authors';
 }
 
 /**
  * Builds the chat message list for N reference images and one query image. Each `{image}` is
  * replaced by an image part at its place. A one-shot template (two placeholders, "1 image of
  * normal sample") given N > 1 references expands its first placeholder to N images and says
- * "N images of normal samples".
+ * "N images of normal samples" (or, with `referenceWording: 'authors'`, "N image of normal sample").
  *
  * @example
  * buildChatMessages({ template: IAD_R1_TEST_PROMPT_ONE_SHOT, referenceImages: ['good.png'], queryImage: 'test.png' });
@@ -55,7 +61,8 @@ export function buildChatMessages(options: BuildChatMessagesOptions): ChatMessag
       if (i < placeholders && image !== undefined) content.push({ type: 'image', image });
     });
   } else if (placeholders === 2 && references.length > 1 && template.includes('1 image of normal sample')) {
-    template = template.replace('1 image of normal sample', `${references.length} images of normal samples`);
+    const count = references.length;
+    template = template.replace('1 image of normal sample', options.referenceWording === 'authors' ? `${count} image of normal sample` : `${count} images of normal samples`);
     const [before, middle, after] = template.split('{image}') as [string, string, string];
     pushText(before);
     for (const image of references) content.push({ type: 'image', image });

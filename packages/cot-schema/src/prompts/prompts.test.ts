@@ -67,6 +67,19 @@ describe('buildChatMessages', () => {
     expect(content[0]?.text).toMatch(/^Following is 3 images of normal samples/);
   });
 
+  it("writes the authors' few-shot wording word for word when asked", () => {
+    const [user] = buildChatMessages({ template: IAD_R1_TEST_PROMPT_ONE_SHOT, referenceImages: ['g1', 'g2'], queryImage: 'q', referenceWording: 'authors' });
+    const content = user?.content as Array<{ type: string; image?: string; text?: string }>;
+    expect(content.map((p) => p.text ?? p.image)).toEqual([
+      'Following is 2 image of normal sample, which can be used as a template to compare the image being queried. ',
+      'g1',
+      'g2',
+      ' Following is image of test sample: ',
+      'q',
+      ' Are there any defects in the test image?',
+    ]);
+  });
+
   it('puts images first for templates without placeholders and fills {Question}', () => {
     const [user] = buildChatMessages({ template: SC_GRPO_PROMPT_ZERO_SHOT, referenceImages: ['r'], queryImage: 'q', question: 'Q?' });
     expect(user?.content).toEqual([

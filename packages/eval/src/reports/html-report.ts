@@ -1,7 +1,9 @@
 import { thumbnailDataUrl } from '@iad-r1/datasets';
 import type { AnswerRecord } from '../answer-record';
 import type { DetectionMetrics, EvaluationSummary } from '../metrics';
+import { structureFitsAnswer, thinkAgreesWithAnswer } from '../consistency';
 import { escapeHtml } from './html-escape';
+import { INTERPRETATION_HEADER, INTERPRETATION_NOTE, interpretationCells } from './interpretation-columns';
 import type { ReportContext } from './markdown-report';
 
 const pct = (v: number): string => v.toFixed(1);
@@ -44,37 +46,52 @@ export async function htmlReport(summary: EvaluationSummary, answers: readonly A
       if (!d) return '';
       const chart = barChart(`${name}: balanced accuracy per category (%)`, Object.entries(d.categories).map(([c, m]) => [c, m.balancedAccuracy]));
       const rows = [...Object.entries(d.categories).map(([c, m]) => metricsRow(c, m)), metricsRow(`${name} (pooled)`, d)].join('');
-      return `<section><h2>${escapeHtml(name)}</h2>${chart}<table><thead><tr><th>Category</th><th>Images</th><th>Normal</th><th>Anomalous</th><th>TNR</th><th>TPR</th><th>Accuracy</th><th>Balanced acc.</th><th>Unparsed</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+      const interpretation = [...Object.entries(d.categories), [`${name} (pooled)`, d] as const].map(([c, m]) => `<tr><th scope="row">${escapeHtml(c)}</th>${interpretationCells(m).map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('');
+      return `<section><h2>${escapeHtml(name)}</h2>${chart}<table><thead><tr><th>Category</th><th>Images</th><th>Normal</th><th>Anomalous</th><th>TNR</th><th>TPR</th><th>Accuracy</th><th>Balanced acc.</th><th>Unparsed</th></tr></thead><tbody>${rows}</tbody></table><h3>Interpretation and consistency (%)</h3><table><thead><tr><th>Category</th>${INTERPRETATION_HEADER.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${interpretation}</tbody></table></section>`;
     })
     .join('');
 
-  const wrong = answers.filter((a) => !a.correct).slice(0, galleryLimit);
-  const cards: string[] = [];
-  for (const a of wrong) {
+  const card = async (a: AnswerRecord, note: string): Promise<string> => {
     const src = await thumbnailDataUrl(a.image, 128).catch(() => '');
     const verdict = a.answer === null ? 'no readable answer' : `answered ${a.answer}`;
-    cards.push(
-      `<article class="card">${src ? `<img src="${src}" alt="${escapeHtml(a.key)}" width="128" height="128">` : '<div class="missing">image unavailable</div>'}<div><p><b>${escapeHtml(a.dataset)} / ${escapeHtml(a.category)}</b><br><span class="muted">${escapeHtml(a.key)}</span></p><p>Truth: <b>${a.label}</b>; ${escapeHtml(verdict)}</p><pre>${escapeHtml(a.response.slice(0, 1500))}</pre></div></article>`,
-    );
-  }
-  const gallery = `<section><h2>Misclassified images (${answers.filter((a) => !a.correct).length}${wrong.length < answers.filter((a) => !a.correct).length ? `, first ${wrong.length} shown` : ''})</h2>${cards.join('') || '<p>None.</p>'}</section>`;
+    return `<article class="card">${src ? `<img src="${src}" alt="${escapeHtml(a.key)}" width="128" height="128">` : '<div class="missing">image unavailable</div>'}<div><p><b>${escapeHtml(a.dataset)} / ${escapeHtml(a.category)}</b><br><span class="muted">${escapeHtml(a.key)}</span></p><p>Truth: <b>${a.label}</b>; ${escapeHtml(verdict)}${note ? `; ${escapeHtml(note)}` : ''}</p><pre>${escapeHtml(a.response.slice(0, 1500))}</pre></div></article>`;
+  };
+  const galleryOf = async (title: string, items: ReadonlyArray<{ answer: AnswerRecord; note: string }>): Promise<string> => {
+    const shown = items.slice(0, galleryLimit);
+    const cards = await Promise.all(shown.map(({ answer, note }) => card(answer, note)));
+    return `<section><h2>${escapeHtml(title)} (${items.length}${shown.length < items.length ? `, first ${shown.length} shown` : ''})</h2>${cards.join('') || '<p>None.</p>'}</section>`;
+  };
+  const gallery = await galleryOf('Misclassified images', answers.filter((a) => !a.correct).map((answer) => ({ answer, note: '' })));
+  // Answers whose reasoning or structure does not fit their own answer, whatever the truth.
+  const disagreements = answers.flatMap((a) => {
+    if (a.answer === null || !a.response.includes('<answer>')) return [];
+    const notes = [
+      ...(structureFitsAnswer(a.response, a.answer) ? [] : ['structure does not fit the answer']),
+      ...(thinkAgreesWithAnswer(a.response, a.answer) === false ? ['the think concludes otherwise'] : []),
+      ...(a.judge === 'no' ? ['the judge says the reasoning does not support it'] : []),
+    ];
+    return notes.length > 0 ? [{ answer: a, note: notes.join(', ') }] : [];
+  });
+  const disagreementGallery = await galleryOf('Reasoning–answer disagreements', disagreements);
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>IAD-R1 evaluation — ${escapeHtml(context.model ?? 'model')}</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;color:#1d2430;padding:0 16px}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h1{font-size:22px}h3{font-size:15px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th[scope=row],thead th:first-child{text-align:left}
 thead th{background:#f3f5f8}svg text{font-size:12px;fill:#1d2430}.muted{color:#6b7280;fill:#6b7280}figure{margin:8px 0}figcaption{font-weight:600;margin-bottom:4px}
 .card{display:flex;gap:12px;border:1px solid #e2e5ea;border-radius:6px;padding:10px;margin:10px 0}.card img{image-rendering:pixelated;border-radius:4px;flex:none}
 pre{white-space:pre-wrap;background:#f7f8fa;padding:8px;border-radius:4px;margin:0;max-height:180px;overflow:auto;font-size:12px}.missing{width:128px;height:128px;background:#eee}
 </style></head><body>
 <h1>IAD-R1 evaluation</h1>
-<p>Model <code>${escapeHtml(context.model ?? 'unknown')}</code>, ${escapeHtml(String(context.shots ?? '?'))}-shot, prompt <code>${escapeHtml(context.prompt ?? '?')}</code>. Balanced accuracy = (TNR + TPR) / 2 in %; an unreadable answer counts as wrong. Average over datasets: <b>${pct(summary.average.balancedAccuracy)}</b>.</p>
+<p>Model <code>${escapeHtml(context.model ?? 'unknown')}</code>, ${escapeHtml(String(context.shots ?? '?'))}-shot, prompt <code>${escapeHtml(context.prompt ?? '?')}</code>. Balanced accuracy = (TNR + TPR) / 2 in %; answers read with <code>${escapeHtml(summary.scoring.parsing)}</code> parsing, an unreadable answer ${summary.scoring.unparsed === 'drop' ? 'dropped from the counts' : 'counts as wrong'}. Average over datasets: <b>${pct(summary.average.balancedAccuracy)}</b>.</p>
 ${overview}
 ${sections}
+<p class="muted">${escapeHtml(INTERPRETATION_NOTE)}</p>
 ${gallery}
+${disagreementGallery}
 </body></html>
 `;
 }

@@ -1,4 +1,5 @@
 import type { EvaluationSummary } from '../metrics';
+import { INTERPRETATION_HEADER, INTERPRETATION_NOTE, interpretationCells } from './interpretation-columns';
 
 const pct = (v: number): string => v.toFixed(1);
 
@@ -21,7 +22,7 @@ export function markdownReport(summary: EvaluationSummary, context: ReportContex
   const lines = [
     '# IAD-R1 evaluation',
     '',
-    `Model \`${context.model ?? 'unknown'}\`, ${context.shots ?? '?'}-shot, prompt \`${context.prompt ?? '?'}\`. Balanced accuracy in %: (TNR + TPR) / 2; an unreadable answer counts as wrong.`,
+    `Model \`${context.model ?? 'unknown'}\`, ${context.shots ?? '?'}-shot, prompt \`${context.prompt ?? '?'}\`. Balanced accuracy in %: (TNR + TPR) / 2; answers read with \`${summary.scoring.parsing}\` parsing, an unreadable answer ${summary.scoring.unparsed === 'drop' ? 'dropped from the counts' : 'counts as wrong'}.`,
     '',
     `| Model | Setting | ${names.join(' | ')} | Average |`,
     `| --- | --- | ${names.map(() => '---:').join(' | ')} | ---: |`,
@@ -42,7 +43,14 @@ export function markdownReport(summary: EvaluationSummary, context: ReportContex
         ([c, m]) => `| ${c} | ${m.n} | ${m.normal} | ${m.anomalous} | ${pct(m.tnr)} | ${pct(m.tpr)} | ${pct(m.accuracy)} | ${pct(m.balancedAccuracy)} | ${m.unparsed} |`,
       ),
       '',
+      `Interpretation and consistency (%) of ${name}:`,
+      '',
+      `| Category | ${INTERPRETATION_HEADER.join(' | ')} |`,
+      `| --- | ${INTERPRETATION_HEADER.map(() => '---:').join(' | ')} |`,
+      ...[...Object.entries(d.categories), [`${name} (pooled)`, d] as const].map(([c, m]) => `| ${c} | ${interpretationCells(m).join(' | ')} |`),
+      '',
     );
   }
+  lines.push(INTERPRETATION_NOTE, '');
   return lines.join('\n');
 }
