@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_QUESTION, TEST_PROMPTS, assistantTarget, buildChatMessages, recordMessages, solutionOf } from '@iad-r1/cot-schema';
 import { generateSyntheticSet, readSyntheticSet, syntheticInstructionExamples } from '@iad-r1/datasets';
 import { PAPER_PA_SFT_SHARE, splitForStages } from '@iad-r1/expert-ad';
-import { lineChartSvg, runComparisonPage } from '@iad-r1/eval';
+import { compareRuns, comparisonHtml, comparisonMarkdown, lineChartSvg, readComparedRun, seriesChartSvg, writeComparison } from '@iad-r1/eval';
 import { trainGrpo } from '@iad-r1/grpo';
 import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
 import { imageCountGroups, trainSft } from '@iad-r1/sft';
@@ -242,34 +242,32 @@ const grpo = await trainGrpo({
 const scGrpoEvaluation = await evaluateStage('scGrpo', { parallel: true });
 await Promise.all([baseEvaluation.finished, paSftEvaluation.finished, scGrpoEvaluation.finished]);
 
-// 5. Results: results.json, a Table-4-like table, curves.
-const names = benchmarks.map((b) => b.name);
-const results = { seed, quick, settings, records: { paSft: sftRecords.length, scGrpo: grpoRecords.length }, visionPretraining: visionCheck, rows, answerCounts, seconds: Math.round((Date.now() - started) / 1000) };
-await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// 5. Results: the six runs compared by @iad-r1/eval (the paper's Table 4 layout, differences to
+// the base model with McNemar p-values, interpretation and consistency per stage), results.json,
+// curves.
 const label = { base: 'TinyVLM base (vision pretraining + instruction tuning)', paSft: '+ PA-SFT', scGrpo: '+ PA-SFT + SC-GRPO' };
-const fmt = (v) => v.toFixed(1);
-const table = [
-  `| Model | ${names.join(' | ')} | Average (0-shot) | Average (1-shot) |`,
-  `| --- | ${names.map(() => '---:').join(' | ')} | ---: | ---: |`,
-  ...Object.entries(rows).map(([stage, r]) => `| ${label[stage]} | ${names.map((n) => fmt(r.zeroShot[n])).join(' | ')} | ${fmt(r.zeroShot.average)} | ${fmt(r.oneShot.average)} |`),
-].join('\n');
-await writeFile(join(out, 'results.md'), `# IAD-R1 two-stage demo\n\nBalanced accuracy (%) on the six held-out synthetic benchmarks, 0-shot per benchmark, and the averages 0-shot and 1-shot.\n\n${table}\n`);
+const evalDir = (stage, shots) => join(out, 'eval', `${stage}-${shots}shot`);
+const comparison = compareRuns(await Promise.all(Object.keys(rows).flatMap((stage) => [0, 1].map((shots) => readComparedRun(evalDir(stage, shots), { label: label[stage] })))));
+const interpretation = Object.fromEntries(
+  Object.keys(rows).map((stage, i) => [stage, Object.fromEntries([0, 1].map((k) => [k === 0 ? 'zeroShot' : 'oneShot', { interpretation: comparison.rows[i].runs[k].interpretation, consistency: comparison.rows[i].runs[k].consistency }]))]),
+);
+const results = { seed, quick, settings, records: { paSft: sftRecords.length, scGrpo: grpoRecords.length }, visionPretraining: visionCheck, rows, answerCounts, interpretation, seconds: Math.round((Date.now() - started) / 1000) };
+await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const table = comparisonMarkdown(comparison).replace(/^# .*\n\n/, '');
+await writeFile(join(out, 'results.md'), `# IAD-R1 two-stage demo\n\nThe six held-out synthetic benchmarks, seed ${seed}${quick ? ', quick run' : ''}.\n\n${table}`);
 
-// Training curves (paper Fig. 9: reward and completion length per step), plus the PA-SFT loss.
+// Training curves (paper Fig. 9: reward and completion length per step), each SC-GRPO reward
+// component with its moving average (one noisy total hides which reward moves), and the PA-SFT loss.
+const componentColors = ['#3b7dd8', '#2e9d55', '#d8843b', '#8e5bd8', '#d83b6a'];
+const components = Object.keys(grpo.metrics[0]?.components ?? {});
 const curves = [
   lineChartSvg('PA-SFT loss per step', sft.losses, '#3b7dd8'),
+  seriesChartSvg('SC-GRPO reward components per step (mean over the step\'s completions)', components.map((name, i) => ({ name, values: grpo.metrics.map((m) => m.components[name] ?? 0), color: componentColors[i % componentColors.length] })), Math.max(2, Math.round(grpo.metrics.length / 10))),
   lineChartSvg('SC-GRPO mean reward per step', grpo.metrics.map((m) => m.reward), '#2e9d55'),
   lineChartSvg('SC-GRPO mean completion length (tokens) per step', grpo.metrics.map((m) => m.completionLength), '#d8843b'),
 ];
-const page = (extra) => runComparisonPage({
-  title: 'IAD-R1 two-stage demo',
-  caption: `Balanced accuracy (%) on the six held-out synthetic benchmarks (seed ${seed}${quick ? ', quick run' : ''}).`,
-  columns: [...names, 'Average 0-shot', 'Average 1-shot'],
-  boldColumns: [names.length, names.length + 1],
-  rows: Object.entries(rows).map(([stage, r]) => ({ label: label[stage], cells: [...names.map((n) => fmt(r.zeroShot[n])), fmt(r.zeroShot.average), fmt(r.oneShot.average)] })),
-  figures: curves,
-  ...extra,
-});
-await writeFile(join(out, 'curves.html'), page({}));
-await writeFile(join(out, 'index.html'), page({ links: Object.keys(rows).flatMap((stage) => [0, 1].map((s) => relative(out, join(out, 'eval', `${stage}-${s}shot`, 'report.html')))) }));
-process.stdout.write(`\n${table}\n\nresults.json, results.md, index.html (table, curves, reports) in ${out} — ${elapsed()}\n`);
+const page = { title: 'IAD-R1 two-stage demo', caption: `The six held-out synthetic benchmarks (seed ${seed}${quick ? ', quick run' : ''}).`, figures: curves };
+await writeComparison(out, comparison, page);
+await writeFile(join(out, 'curves.html'), comparisonHtml(comparison, page));
+await writeFile(join(out, 'index.html'), comparisonHtml(comparison, { ...page, links: Object.keys(rows).flatMap((stage) => [0, 1].map((s) => relative(out, join(evalDir(stage, s), 'report.html')))) }));
+process.stdout.write(`\n${table}\nresults.json, results.md, comparison.{json,md,html}, index.html (tables, curves, reports) in ${out} — ${elapsed()}\n`);

@@ -13,7 +13,10 @@ describe('examples/two-stage --quick', () => {
   it('runs the whole pipeline and writes the table, results.json, curves and reports', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-demo-')), 'out');
     const { stdout } = await run('node', [script, '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
-    expect(stdout).toMatch(/\| Model \| syn-mvtec \| syn-visa \| syn-mpdd \| syn-dagm \| syn-dtd \| syn-sdd \| Average \(0-shot\) \| Average \(1-shot\) \|/);
+    // The final table is @iad-r1/eval's comparison: datasets at each k, then the average.
+    const columns = (k: number) => ['syn-dagm', 'syn-dtd', 'syn-mpdd', 'syn-mvtec', 'syn-sdd', 'syn-visa'].map((d) => `${d} (${k}-shot)`).concat(`Average (${k}-shot)`);
+    expect(stdout).toContain(`| Model | ${[...columns(0), ...columns(1)].join(' | ')} |`);
+    expect(stdout).toMatch(/\| \+ PA-SFT \+ SC-GRPO \| [+−]\d+\.\d \(p [<\d.]+\)/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     // The vision pretraining diagnostic: its head scored on labelled images of both kinds.
     expect(Object.keys(results.visionPretraining).sort()).toEqual(['heldOutBenchmarks', 'trainingCategories']);
@@ -34,7 +37,17 @@ describe('examples/two-stage --quick', () => {
         for (const value of Object.values(row[setting] ?? {})) expect(value).toBeGreaterThanOrEqual(0);
       }
     }
-    for (const file of ['results.md', 'index.html', 'curves.html', 'eval/scGrpo-1shot/report.html', 'pa-sft/metrics.jsonl', 'sc-grpo/metrics.jsonl']) expect(existsSync(join(out, file)), file).toBe(true);
+    // Interpretation and consistency per stage, as compare computed them from the answers on disk.
+    for (const stage of ['paSft', 'scGrpo']) {
+      const answers = readFileSync(join(out, 'eval', `${stage}-0shot`, 'answers.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      const { interpretation, consistency } = results.interpretation[stage].zeroShot;
+      expect(interpretation.located, stage).toBe(answers.filter((a) => a.label === 'anomalous' && a.answer === 'yes' && a.truth?.cell).length);
+      expect(consistency.tagged, stage).toBe(answers.filter((a) => a.answer !== null && a.response.includes('<answer>')).length);
+    }
+    const comparison = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
+    expect(comparison.rows.map((r: { label: string }) => r.label)).toEqual(['TinyVLM base (vision pretraining + instruction tuning)', '+ PA-SFT', '+ PA-SFT + SC-GRPO']);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('SC-GRPO reward components per step');
+    for (const file of ['results.md', 'index.html', 'comparison.md', 'comparison.html', 'curves.html', 'eval/scGrpo-1shot/report.html', 'pa-sft/metrics.jsonl', 'sc-grpo/metrics.jsonl']) expect(existsSync(join(out, file)), file).toBe(true);
     expect(existsSync(join(out, 'instruction-tuning', 'metrics.jsonl'))).toBe(true);
     // Each stage's weights, saved for its evaluation (run in a worker thread): all 72 images answered,
     // the base model with the paper's base-model prompts, the trained ones with IAD-R1's.

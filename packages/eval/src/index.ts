@@ -43,4 +43,4 @@ export { type ReportContext, markdownReport } from './reports/markdown-report';
 export { htmlReport } from './reports/html-report';
 export { comparisonHtml, comparisonMarkdown } from './reports/comparison-report';
 export { writeComparison, writeReports } from './reports/write-reports';
-export { type RunComparison, lineChartSvg, runComparisonPage } from './reports/run-comparison-page';
+export { type RunComparison, lineChartSvg, movingAverage, runComparisonPage, seriesChartSvg } from './reports/run-comparison-page';

@@ -33,6 +33,7 @@ const normalTrainByCategory = new Map<string, Set<string>>();
 const served = new Map<string, number>(); // query hash → successful answers
 const failedOnce = new Set<string>();
 const requests: Array<{ images: string[]; body: Record<string, unknown> }> = [];
+const judgeQuestions: string[] = [];
 let testSamples: AnomalySample[] = [];
 
 beforeAll(async () => {
@@ -56,7 +57,15 @@ beforeAll(async () => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      const body = JSON.parse(raw) as { model: string; messages: Array<{ role: string; content: Array<{ type: string; image_url?: { url: string } }> }> };
+      const body = JSON.parse(raw) as { model: string; messages: Array<{ role: string; content: Array<{ type: string; text?: string; image_url?: { url: string } }> }> };
+      // The consistency judge (text only): it says a final "Yes" is unsupported and a "No" supported.
+      if (body.model === 'fake-judge') {
+        const question = body.messages.flatMap((m) => m.content).map((p) => p.text ?? '').join('');
+        judgeQuestions.push(question);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: question.includes('Final answer: Yes') ? 'No.' : 'Yes.' }, finish_reason: 'stop' }] }));
+        return;
+      }
       const images = body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((p) => p.type === 'image_url').map((p) => sha(Buffer.from((p.image_url?.url as string).split(',')[1] as string, 'base64')));
       requests.push({ images, body: body as unknown as Record<string, unknown> });
       const query = images[images.length - 1] as string;
@@ -213,6 +222,21 @@ describe('iad-r1-eval run against an OpenAI-compatible server', () => {
     }
     const clash = await run('node', baseArgs(out, ['--shots', '1', '--limit', '2'])).catch((e: { code: number; stderr: string }) => e);
     expect((clash as { stderr: string }).stderr).toMatch(/run\.json: this run was made with shots = 2, not 1/);
+  });
+
+  it('asks a judge about each tagged answer and reports its verdicts as their own column', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'iad-r1-eval-run-')), 'judged');
+    judgeQuestions.length = 0;
+    await run('node', baseArgs(out, ['--limit', '2', '--judge', 'openai:fake-judge']));
+    const answers = lines(join(out, 'answers.jsonl')).map((l) => JSON.parse(l) as { answer: string | null; judge?: string | null });
+    const readable = answers.filter((a) => a.answer !== null);
+    expect(judgeQuestions).toHaveLength(readable.length);
+    expect(judgeQuestions.every((q) => q.includes('Reasoning:\nComparing regions.') && q.includes('Does the reasoning support the final answer?'))).toBe(true);
+    expect(answers.map((a) => a.judge)).toEqual(answers.map((a) => (a.answer === null ? undefined : a.answer === 'no' ? 'yes' : 'no')));
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { datasets: Record<string, { consistency: { judged: number; judgeAgrees: number } }> };
+    const totals = Object.values(summary.datasets).reduce((t, d) => ({ judged: t.judged + d.consistency.judged, agrees: t.agrees + d.consistency.judgeAgrees }), { judged: 0, agrees: 0 });
+    expect(totals).toEqual({ judged: readable.length, agrees: readable.filter((a) => a.answer === 'no').length });
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).judge).toBe('openai:fake-judge');
   });
 
   it('reads MMAD-style manifests, and stops 1-shot clearly when their template lists are empty', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineChartSvg, runComparisonPage } from '../src/index';
+import { lineChartSvg, movingAverage, runComparisonPage, seriesChartSvg } from '../src/index';
 
 describe('the run comparison page', () => {
   it('draws a line through each step, scaled between min(0, values) and the maximum', () => {
@@ -24,5 +24,16 @@ describe('the run comparison page', () => {
     expect(html).toContain('<tr><td>Base &lt;model&gt;</td><td>50.0</td><td><b>50.0</b></td></tr><tr><td>PA-SFT</td><td>61.2</td><td><b>58.9</b></td></tr>');
     expect(html).toContain('<li><a href="eval/base-0shot/report.html">eval/base-0shot/report.html</a></li>');
     expect(html).not.toMatch(/<script/);
+  });
+
+  it('smooths each series with a trailing moving average', () => {
+    expect(movingAverage([1, 3, 5, 7], 2)).toEqual([1, 2, 4, 6]);
+    expect(movingAverage([4, 0, 2, 6, 1], 3)).toEqual([4, 2, 2, 8 / 3, 3]);
+    expect(() => movingAverage([1], 0)).toThrow(RangeError);
+    const svg = seriesChartSvg('components', [{ name: 'answer', values: [0, 1, 0, 1], color: '#111111' }, { name: 'type <t>', values: [1, 1, 1, 1], color: '#222222' }], 2);
+    // Raw and smoothed path per series; the smoothed "answer" is 0, 0.5, 0.5, 0.5.
+    expect(svg.match(/<path /g)).toHaveLength(4);
+    expect(svg).toContain('type &lt;t&gt;');
+    expect(svg).toContain('moving average of 2');
   });
 });

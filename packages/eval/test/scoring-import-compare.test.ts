@@ -109,6 +109,22 @@ describe('importing published answers', () => {
     expect(strict.datasets['DS-MVTec']?.balancedAccuracy).toBeCloseTo((50 + 100 / 3) / 2, 12);
   });
 
+  it('imports and rescores from the CLI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iad-r1-import-cli-'));
+    const file = join(dir, 'answers.json');
+    writeFileSync(file, JSON.stringify(entries));
+    const out = join(dir, 'run');
+    const imported = await run('node', [cli, 'import', '--answers', file, '--model', 'authors', '--out', out, '--parsing', 'authors', '--unparsed', 'drop']);
+    expect(imported.stdout).toContain('7 anomaly-detection answers imported (1 other questions left out, 2 unreadable and dropped)');
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).average.balancedAccuracy).toBeCloseTo(75, 9);
+    // Our parsing, unreadable as wrong: E and the sentence are both unreadable; MVTec (50 + 33.3…) / 2, VisA 100.
+    const ours = await run('node', [cli, 'score', '--answers', join(out, 'answers.jsonl'), '--out', join(dir, 'ours')]);
+    expect(JSON.parse(ours.stdout).balancedAccuracy).toBeCloseTo(((50 + 100 / 3) / 2 + 100) / 2, 9);
+    const theirs = await run('node', [cli, 'score', '--answers', join(out, 'answers.jsonl'), '--out', join(dir, 'theirs'), '--parsing', 'authors', '--unparsed', 'drop']);
+    expect(JSON.parse(theirs.stdout).balancedAccuracy).toBeCloseTo(75, 9);
+    expect(readFileSync(join(dir, 'theirs', 'report.md'), 'utf8')).toContain('answers read with `authors` parsing, an unreadable answer dropped from the counts');
+  }, 30_000);
+
   it('names the entry and field of a bad record', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iad-r1-import-'));
     const file = join(dir, 'answers.json');

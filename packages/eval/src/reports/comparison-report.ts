@@ -133,7 +133,7 @@ export function comparisonHtml(table: RunComparisonTable, page: { title?: string
   const style = 'body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#1d2430}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th[scope=row],thead th:first-child{text-align:left}thead th{background:#f3f5f8}svg text{font-size:11px;fill:#1d2430}figcaption{font-weight:600}';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${style}</style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(page.caption ?? SCORING_NOTE(table).replace(/`/g, ''))}</p>
+${page.caption ? `<p>${escapeHtml(page.caption)}</p>` : ''}<p>${escapeHtml(SCORING_NOTE(table).replace(/`/g, ''))}</p>
 ${htmlTable(scoreLayout(table))}
 ${table.shots.map((k) => groupedBarChart(table, k)).join('\n')}
 ${deltas}
