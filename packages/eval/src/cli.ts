@@ -75,7 +75,7 @@ const scoringOf = (options: { parsing: string; unparsed: string }): AnswerScorin
 
 const program = new Command()
   .name('iad-r1-eval')
-  .description("Evaluate a vision-language model on anomaly-detection benchmarks with the IAD-R1 protocol (balanced accuracy, 0/1-shot).")
+  .description("Evaluate a vision-language model on anomaly-detection benchmarks with the IAD-R1 protocol (balanced accuracy k-shot, interpretation, consistency), score runs the authors' way, import published answers, compare runs.")
   .showHelpAfterError();
 
 const runCommand = program
