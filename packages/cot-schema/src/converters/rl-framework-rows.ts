@@ -144,7 +144,7 @@ export function easyR1RowToScGrpo(row: EasyR1Row, index = 0): ScGrpoRecord {
 }
 
 // ---------------------------------------------------------------------------------------------
-// OpenRLHF: `input` prompt text and `label` (read with --input_key input --label_key label);
+// OpenRLHF: `input` prompt text and `label` (read with --data.input_key input --data.label_key label);
 // the label reaches the reward server's `/get_reward` as `labels`.
 
 /** An OpenRLHF prompt dataset row. */
