@@ -2,7 +2,7 @@ import { basename, join } from 'node:path';
 import { DatasetError, readSettingsFile } from '@iad-r1/datasets';
 import { type AnswerScoring, DEFAULT_SCORING, type ScoredAnswer, scoredAnswer } from './answer-scoring';
 import { readAnswers } from './answers-file';
-import { type ConsistencyMetrics, consistencyMetrics } from './consistency';
+import { type ConsistencyMetrics, categoryNames, consistencyMetrics } from './consistency';
 import { type InterpretationMetrics, interpretationMetrics } from './interpretation';
 import { type McNemarResult, mcnemar } from './mcnemar';
 import { type EvaluationSummary, summarise } from './metrics';
@@ -67,7 +67,7 @@ export async function readComparedRun(dir: string, options: { label?: string; sc
     summary: summarise(raw, scoring),
     answers,
     interpretation: interpretationMetrics(answers),
-    consistency: consistencyMetrics(answers),
+    consistency: consistencyMetrics(answers, categoryNames(answers)),
   };
 }
 

@@ -96,6 +96,38 @@ export function thinkAgreesWithAnswer(response: string, answer: 'yes' | 'no' | n
   return (verdict === 'anomalous') === (answer === 'yes');
 }
 
+const objectPatterns = new Map<string, RegExp>();
+function objectPattern(category: string): RegExp {
+  let pattern = objectPatterns.get(category);
+  if (!pattern) {
+    const words = category.toLowerCase().replace(/[_-]+/g, ' ').trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    pattern = new RegExp(`\\b${words}(?:s|es)?\\b`, 'i');
+    objectPatterns.set(category, pattern);
+  }
+  return pattern;
+}
+
+/**
+ * Whether a reasoning is about another object: true when its think names another category of the
+ * run (`wood` for a `screw` image) and not its own; false when it names its own;
+ * undefined when it names none of them (or there is no think). Category names are read with `_`
+ * and `-` as spaces, plural `s`/`es` allowed.
+ *
+ * @example
+ * thinkNamesOtherObject('<think>A wood grain surface.</think><answer>no</answer>', 'screw', ['screw', 'wood']); // true
+ */
+export function thinkNamesOtherObject(response: string, category: string, categories: readonly string[]): boolean | undefined {
+  const think = thinkText(response);
+  if (think === undefined) return undefined;
+  if (objectPattern(category).test(think)) return false;
+  return categories.some((other) => other !== category && objectPattern(other).test(think)) ? true : undefined;
+}
+
+/** The category names a set of answers covers, every dataset's: the objects a think may name. */
+export function categoryNames(answers: ReadonlyArray<{ category: string }>): string[] {
+  return [...new Set(answers.map((a) => a.category))];
+}
+
 /**
  * The question a consistency judge is asked, with `{think}` and `{answer}` filled in. Fixed and
  * exported so judged numbers can be reproduced (and the question quoted in a paper).
@@ -132,6 +164,11 @@ export interface ConsistencyMetrics {
   thinkAgrees: number;
   /** Share of `thinkChecked` whose think agrees with the answer. */
   thinkAgreement: number;
+  /** Answers whose think names their own category or another one of the dataset. */
+  objectChecked: number;
+  /** Of those, thinks about another object (another category named, their own not). */
+  otherObject: number;
+  otherObjectRate: number;
   /** Answers a judge gave a readable verdict on. */
   judged: number;
   judgeAgrees: number;
@@ -140,19 +177,22 @@ export interface ConsistencyMetrics {
 
 /**
  * Reasoning–answer consistency: structure against the model's own answer, the rule-based think
- * check, and the judge's verdicts where a judge was asked. Each check counts only what it could decide.
+ * check, whether the think is about another object (`categories`: the category names of the
+ * run, every dataset's), and the judge's verdicts where a judge was asked. Each check counts only what it could decide.
  *
  * @example
- * consistencyMetrics(answers).structureRate; // e.g. 97.5
+ * consistencyMetrics(answers, ['screw', 'wood']).structureRate; // e.g. 97.5
  */
-export function consistencyMetrics(answers: readonly Pick<AnswerRecord, 'response' | 'answer' | 'judge'>[]): ConsistencyMetrics {
+export function consistencyMetrics(answers: readonly Pick<AnswerRecord, 'response' | 'answer' | 'judge' | 'category'>[], categories: readonly string[] = []): ConsistencyMetrics {
   let tagged = 0;
   let structureFits = 0;
   let thinkChecked = 0;
   let thinkAgrees = 0;
+  let objectChecked = 0;
+  let otherObject = 0;
   let judged = 0;
   let judgeAgrees = 0;
-  for (const { response, answer, judge } of answers) {
+  for (const { response, answer, judge, category } of answers) {
     if (answer === null || !response.includes('<answer>')) continue;
     tagged++;
     if (structureFitsAnswer(response, answer)) structureFits++;
@@ -160,6 +200,11 @@ export function consistencyMetrics(answers: readonly Pick<AnswerRecord, 'respons
     if (agrees !== undefined) {
       thinkChecked++;
       if (agrees) thinkAgrees++;
+    }
+    const other = thinkNamesOtherObject(response, category, categories);
+    if (other !== undefined) {
+      objectChecked++;
+      if (other) otherObject++;
     }
     if (judge !== undefined && judge !== null) {
       judged++;
@@ -173,6 +218,9 @@ export function consistencyMetrics(answers: readonly Pick<AnswerRecord, 'respons
     thinkChecked,
     thinkAgrees,
     thinkAgreement: percentOf(thinkAgrees, thinkChecked),
+    objectChecked,
+    otherObject,
+    otherObjectRate: percentOf(otherObject, objectChecked),
     judged,
     judgeAgrees,
     judgeAgreement: percentOf(judgeAgrees, judged),

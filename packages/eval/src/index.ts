@@ -28,10 +28,12 @@ export {
   CONSISTENCY_JUDGE_QUESTION,
   type ConsistencyMetrics,
   askConsistencyJudge,
+  categoryNames,
   consistencyMetrics,
   reasoningVerdict,
   structureFitsAnswer,
   thinkAgreesWithAnswer,
+  thinkNamesOtherObject,
   thinkText,
 } from './consistency';
 export { type McNemarResult, mcnemar, mcnemarExactP } from './mcnemar';

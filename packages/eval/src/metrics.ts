@@ -1,6 +1,6 @@
 import type { AnswerRecord } from './answer-record';
 import { type AnswerScoring, DEFAULT_SCORING, type ScoredAnswer, scoredAnswer } from './answer-scoring';
-import { type ConsistencyMetrics, consistencyMetrics } from './consistency';
+import { type ConsistencyMetrics, categoryNames, consistencyMetrics } from './consistency';
 import { type InterpretationMetrics, interpretationMetrics } from './interpretation';
 import { percentOf } from './percent';
 
@@ -77,8 +77,9 @@ export function detectionMetrics(answers: readonly (Pick<AnswerRecord, 'label' |
   return { balancedAccuracy: (tnr + tpr) / 2, accuracy: percentOf(trueNegative + truePositive, n), tpr, tnr, n, normal, anomalous, unparsed };
 }
 
-function groupMetrics(answers: readonly ScoredAnswer[], scoring: AnswerScoring): GroupMetrics {
-  return { ...detectionMetrics(answers, scoring.unparsed), interpretation: interpretationMetrics(answers), consistency: consistencyMetrics(answers) };
+// `categories`: every category of the run, so a think about another of its objects is seen.
+function groupMetrics(answers: readonly ScoredAnswer[], scoring: AnswerScoring, categories: readonly string[]): GroupMetrics {
+  return { ...detectionMetrics(answers, scoring.unparsed), interpretation: interpretationMetrics(answers), consistency: consistencyMetrics(answers, categories) };
 }
 
 /** Groups items by key in one pass, keeping their order within each group. */
@@ -105,11 +106,12 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
 export function summarise(answers: readonly AnswerRecord[], scoring: AnswerScoring = DEFAULT_SCORING): EvaluationSummary {
   const scored = answers.map((a) => scoredAnswer(a, scoring));
   const byDataset = groupBy(scored, (a) => a.dataset);
+  const names = categoryNames(scored);
   const datasets: Record<string, DatasetMetrics> = {};
   for (const [name, rows] of [...byDataset].sort(([a], [b]) => a.localeCompare(b))) {
     const byCategory = groupBy(rows, (a) => a.category);
-    const categories = Object.fromEntries([...byCategory].sort(([a], [b]) => a.localeCompare(b)).map(([c, r]) => [c, groupMetrics(r, scoring)]));
-    datasets[name] = { ...groupMetrics(rows, scoring), categories };
+    const categories = Object.fromEntries([...byCategory].sort(([a], [b]) => a.localeCompare(b)).map(([c, r]) => [c, groupMetrics(r, scoring, names)]));
+    datasets[name] = { ...groupMetrics(rows, scoring, names), categories };
   }
   const values = Object.values(datasets);
   const mean = (f: (d: DatasetMetrics) => number): number => (values.length > 0 ? values.reduce((s, d) => s + f(d), 0) / values.length : 0);

@@ -15,6 +15,7 @@ import {
   structureFitsAnswer,
   summarise,
   thinkAgreesWithAnswer,
+  thinkNamesOtherObject,
 } from '../src/index';
 
 const truth = { gridSize: 3, cells: [1, 2, 4], cell: 1, type: 'Scratch' };
@@ -136,6 +137,29 @@ describe('reasoning–answer consistency', () => {
     expect(thinkAgreesWithAnswer('<think>A hole at the bottom right.</think><answer>no</answer>', 'no')).toBe(false);
     expect(thinkAgreesWithAnswer('<think>Looking closely.</think><answer>no</answer>', 'no')).toBeUndefined();
     expect(thinkAgreesWithAnswer('<answer>no</answer>', 'no')).toBeUndefined();
+  });
+
+  it('sees a reasoning about another object of the run', () => {
+    const categories = ['screw', 'wood', 'metal_nut'];
+    // The demo's misread screw (issue #20): consistent with its answer, but about wood.
+    expect(thinkNamesOtherObject('<think>The image under inspection shows a wood grain surface. Decision: the wood surface is normal.</think><answer>no</answer>', 'screw', categories)).toBe(true);
+    expect(thinkNamesOtherObject('<think>The screw head sits on wood.</think><answer>no</answer>', 'screw', categories)).toBe(false);
+    expect(thinkNamesOtherObject('<think>Both metal nuts look intact.</think><answer>no</answer>', 'metal_nut', categories)).toBe(false);
+    expect(thinkNamesOtherObject('<think>A plain surface.</think><answer>no</answer>', 'screw', categories)).toBeUndefined();
+    expect(thinkNamesOtherObject('<answer>no</answer>', 'screw', categories)).toBeUndefined();
+    // "screwdriver" is not "screw": whole words only.
+    expect(thinkNamesOtherObject('<think>A screwdriver mark on the wood.</think><answer>yes</answer>', 'metal_nut', categories)).toBe(true);
+    const answers = [
+      record('<think>A wood grain surface.</think><answer>no</answer>', { category: 'screw' }),
+      record('<think>The screw is intact.</think><answer>no</answer>', { category: 'screw' }),
+      record('<think>Nothing to see.</think><answer>no</answer>', { category: 'screw' }),
+    ];
+    expect(consistencyMetrics(answers, categories)).toMatchObject({ objectChecked: 2, otherObject: 1, otherObjectRate: 50 });
+    // Without the dataset's other categories, only "names its own" can be seen.
+    expect(consistencyMetrics(answers)).toMatchObject({ objectChecked: 1, otherObject: 0 });
+    expect(summarise(answers).datasets.d?.consistency).toMatchObject({ objectChecked: 1, otherObject: 0 }); // only "screw" in this run
+    // A category of another dataset of the run counts too.
+    expect(summarise([...answers, record('<think>x</think><answer>no</answer>', { dataset: 'e', category: 'wood' })]).datasets.d?.consistency).toMatchObject({ objectChecked: 2, otherObject: 1 });
   });
 
   it('aggregates each check over what it could decide', () => {

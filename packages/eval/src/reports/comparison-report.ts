@@ -43,7 +43,7 @@ function deltaLayout(table: RunComparisonTable): Layout {
 }
 
 function interpretationLayout(table: RunComparisonTable): Layout {
-  const header = ['Model', 'k', 'Location: dominant cell', 'Location: any covered cell', 'Type ≥ 0.85', 'Type mean score', 'Structure fits answer', 'Think agrees', 'Judge agrees'];
+  const header = ['Model', 'k', 'Location: dominant cell', 'Location: any covered cell', 'Type ≥ 0.85', 'Type mean score', 'Structure fits answer', 'Think agrees', 'Other object', 'Judge agrees'];
   const rows = table.rows.flatMap((row) =>
     table.shots
       .filter((k) => row.runs[k])
@@ -54,7 +54,7 @@ function interpretationLayout(table: RunComparisonTable): Layout {
         const rate = (value: number, count: number): string => (count > 0 ? `${pct(value)} (n=${count})` : '–');
         return {
           label: row.label,
-          cells: [String(k), rate(i.dominantAccuracy, i.located), rate(i.anyAccuracy, i.located), rate(i.typeAccuracy, i.typed), i.typed > 0 ? i.typeMeanScore.toFixed(2) : '–', rate(c.structureRate, c.tagged), rate(c.thinkAgreement, c.thinkChecked), rate(c.judgeAgreement, c.judged)],
+          cells: [String(k), rate(i.dominantAccuracy, i.located), rate(i.anyAccuracy, i.located), rate(i.typeAccuracy, i.typed), i.typed > 0 ? i.typeMeanScore.toFixed(2) : '–', rate(c.structureRate, c.tagged), rate(c.thinkAgreement, c.thinkChecked), rate(c.otherObjectRate, c.objectChecked), rate(c.judgeAgreement, c.judged)],
         };
       }),
   );

@@ -1,7 +1,7 @@
 import { thumbnailDataUrl } from '@iad-r1/datasets';
 import type { AnswerRecord } from '../answer-record';
 import type { DetectionMetrics, EvaluationSummary } from '../metrics';
-import { structureFitsAnswer, thinkAgreesWithAnswer } from '../consistency';
+import { categoryNames, structureFitsAnswer, thinkAgreesWithAnswer, thinkNamesOtherObject } from '../consistency';
 import { escapeHtml } from './html-escape';
 import { INTERPRETATION_HEADER, INTERPRETATION_NOTE, interpretationCells } from './interpretation-columns';
 import type { ReportContext } from './markdown-report';
@@ -63,11 +63,13 @@ export async function htmlReport(summary: EvaluationSummary, answers: readonly A
   };
   const gallery = await galleryOf('Misclassified images', answers.filter((a) => !a.correct).map((answer) => ({ answer, note: '' })));
   // Answers whose reasoning or structure does not fit their own answer, whatever the truth.
+  const categories = categoryNames(answers);
   const disagreements = answers.flatMap((a) => {
     if (a.answer === null || !a.response.includes('<answer>')) return [];
     const notes = [
       ...(structureFitsAnswer(a.response, a.answer) ? [] : ['structure does not fit the answer']),
       ...(thinkAgreesWithAnswer(a.response, a.answer) === false ? ['the think concludes otherwise'] : []),
+      ...(thinkNamesOtherObject(a.response, a.category, categories) ? ['the think is about another object'] : []),
       ...(a.judge === 'no' ? ['the judge says the reasoning does not support it'] : []),
     ];
     return notes.length > 0 ? [{ answer: a, note: notes.join(', ') }] : [];
