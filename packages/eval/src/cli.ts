@@ -184,8 +184,11 @@ addScoringOptions(
   await writeImportedRun(options.out, imported, { source: resolve(options.answers), model: options.model, shots: options.shots });
   const summary = summarise(imported.answers, scoringOf(options));
   await writeReports(options.out, { summary, answers: imported.answers, config: { model: options.model, shots: options.shots, prompt: 'imported' }, failures: 0 });
-  const dropped = Object.values(summary.datasets).reduce((n, d) => n + d.unparsed, 0);
-  process.stdout.write(`${imported.answers.length} anomaly-detection answers imported (${imported.otherQuestions} other questions left out, ${dropped} unreadable${options.unparsed === 'drop' ? ' and dropped' : ' and counted wrong'})\n`);
+  const total = (pick: (d: (typeof summary.datasets)[string]) => number): number => Object.values(summary.datasets).reduce((n, d) => n + pick(d), 0);
+  // With drop, an invalid choice (the authors' E) is still counted, as wrong: only the rest is dropped.
+  const unreadable = total((d) => d.unparsed);
+  const dropped = imported.answers.length - total((d) => d.n);
+  process.stdout.write(`${imported.answers.length} anomaly-detection answers imported (${imported.otherQuestions} other questions left out; ${unreadable} unreadable: ${dropped} dropped, ${unreadable - dropped} counted wrong)\n`);
   process.stdout.write(`${markdownReport(summary, { model: options.model, shots: options.shots, prompt: 'imported' }).split('\n').slice(4, 7).join('\n')}\n`);
 });
 

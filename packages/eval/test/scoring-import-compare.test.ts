@@ -115,7 +115,8 @@ describe('importing published answers', () => {
     writeFileSync(file, JSON.stringify(entries));
     const out = join(dir, 'run');
     const imported = await run('node', [cli, 'import', '--answers', file, '--model', 'authors', '--out', out, '--parsing', 'authors', '--unparsed', 'drop']);
-    expect(imported.stdout).toContain('7 anomaly-detection answers imported (1 other questions left out, 2 unreadable and dropped)');
+    // The E stays a wrong answer; only the sentence MMAD's scorer cannot read is dropped.
+    expect(imported.stdout).toContain('7 anomaly-detection answers imported (1 other questions left out; 2 unreadable: 1 dropped, 1 counted wrong)');
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).average.balancedAccuracy).toBeCloseTo(75, 9);
     // Our parsing, unreadable as wrong: E and the sentence are both unreadable; MVTec (50 + 33.3…) / 2, VisA 100.
     const ours = await run('node', [cli, 'score', '--answers', join(out, 'answers.jsonl'), '--out', join(dir, 'ours')]);
