@@ -1,5 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic as writeAtomic } from '@iad-r1/datasets';
 import type { AnswerRecord } from '../answer-record';
 import { scoredAnswer } from '../answer-scoring';
 import type { RunComparisonTable } from '../compare-runs';
@@ -8,10 +8,6 @@ import { comparisonHtml, comparisonMarkdown } from './comparison-report';
 import { htmlReport } from './html-report';
 import { markdownReport } from './markdown-report';
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
-}
 
 /** Writes `summary.json`, `report.md` and `report.html` into `out` (the galleries read answers under the summary's scoring rules). */
 export async function writeReports(
@@ -32,7 +28,6 @@ export async function writeReports(
  * await writeComparison('runs/compare', compareRuns(runs));
  */
 export async function writeComparison(out: string, table: RunComparisonTable, page: Parameters<typeof comparisonHtml>[1] = {}): Promise<void> {
-  await mkdir(out, { recursive: true });
   await writeAtomic(join(out, 'comparison.json'), `${JSON.stringify(table, null, 2)}\n`);
   await writeAtomic(join(out, 'comparison.md'), comparisonMarkdown(table));
   await writeAtomic(join(out, 'comparison.html'), comparisonHtml(table, page));
