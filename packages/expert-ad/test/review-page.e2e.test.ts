@@ -168,7 +168,8 @@ describe.skipIf(!haveBrowser)('review page in headless Chromium', () => {
       // Filter by status; navigation keys.
       await page.selectOption('#filter', 'rejected');
       await expect.poll(() => page.textContent('#position')).toBe('1 of 1');
-      expect(await idAt()).toBe(second);
+      // The position can be drawn a moment before the id on a loaded machine: wait for it too.
+      await expect.poll(idAt).toBe(second);
       await page.selectOption('#filter', 'pending');
       await expect.poll(() => page.textContent('#position')).toBe('1 of 5');
       await page.keyboard.press('j');
