@@ -31,6 +31,11 @@ TIMEOUT = float(os.environ.get("IAD_R1_REWARD_TIMEOUT", "60"))
 RETRIES = int(os.environ.get("IAD_R1_REWARD_RETRIES", "5"))
 BACKOFF = float(os.environ.get("IAD_R1_REWARD_BACKOFF", "0.5"))
 
+# EasyR1 reads these from the reward file (verl/workers/reward/function.py: REWARD_NAME, REWARD_TYPE);
+# "batch" means easyr1_compute_score gets the whole batch in one call, hence one HTTP request.
+REWARD_NAME = "iad-r1"
+REWARD_TYPE = "batch"
+
 # Statuses worth another attempt: the server is starting, overloaded or restarting.
 _RETRYABLE = {429, 500, 502, 503, 504}
 

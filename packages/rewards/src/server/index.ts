@@ -2,3 +2,4 @@ export { type RewardServerOptions, type RunningRewardServer, createRewardServer,
 export { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
 export { RewardModuleError, registerRewardModules } from './reward-modules';
 export { type RewardCliOptions, addRewardOptions, rewardScorerFromOptions } from './reward-cli-options';
+export { ASSISTANT_TURN_MARKERS, type ReplySource, openRlhfReply } from './openrlhf-reply';

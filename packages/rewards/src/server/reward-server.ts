@@ -5,6 +5,7 @@ import type { CompletionInput } from '../completion';
 import { type RewardRegistry, type RewardScorer, type RewardScorerOptions, RewardValueError, type ScoredBatch } from '../reward-registry';
 import { createRewardRegistry } from '../sc-grpo-rewards';
 import { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
+import { openRlhfReply } from './openrlhf-reply';
 
 /** Reward options plus the server's own limits. */
 export interface RewardServerOptions extends RewardScorerOptions {
@@ -153,7 +154,9 @@ function send(response: ServerResponse, status: number, body: unknown, close = f
 /**
  * An HTTP server for the SC-GRPO rewards, for RL engines in other languages:
  * - `POST /get_reward`: OpenRLHF's remote reward protocol, `{query, prompts?, labels}` →
- *   `{rewards, scores, extra_logs}`; each response is `query` minus its `prompts` prefix.
+ *   `{rewards, scores, extra_logs}`; each response scored is the assistant reply of `query`
+ *   ({@link openRlhfReply}: after its prompt, image-token runs collapsed, else after the last
+ *   assistant-turn marker), without the end-of-turn tokens.
  * - `POST /score`: `{completions, solutions, extras?}` → `{rewards, components}` (components by column).
  * - `GET /health`: `{status: 'ok', preset, gridSize, components: [{name, weight, …}], …}`.
  * The component columns are the registry's reward names (default: the four SC-GRPO rewards).
@@ -192,10 +195,7 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
 
     if (path === '/get_reward') {
       const body = parseJsonBody(raw, getRewardRequestSchema);
-      const responses = body.query.map((query, i) => {
-        const prompt = body.prompts?.[i];
-        return prompt !== undefined && query.startsWith(prompt) ? query.slice(prompt.length) : query;
-      });
+      const responses = body.query.map((query, i) => openRlhfReply(query, body.prompts?.[i]).reply);
       checkFieldLengths([...responses.map((value, i) => ({ path: `query.${i}`, value })), ...body.labels.map((value, i) => ({ path: `labels.${i}`, value }))], maxFieldChars);
       const scored = await scoreInSlices(scorer, responses, body.labels);
       send(response, 200, { rewards: scored.totals, scores: scored.totals, extra_logs: scored.components });
