@@ -6,7 +6,8 @@ Environment:       IAD_R1_REWARD_URL      (default http://127.0.0.1:8000)
                    IAD_R1_REWARD_RETRIES  further attempts after a failed one (default 5)
                    IAD_R1_REWARD_BACKOFF  seconds before the first retry, doubling after each (default 0.5)
 
-TRL / VLM-R1:  reward_funcs=trl_reward_funcs()           one function per component the server publishes;
+TRL / VLM-R1:  reward_funcs=trl_reward_funcs()           one function per component the server publishes,
+               with GRPOConfig(reward_weights=trl_reward_weights()) so TRL's sum is the server's total;
                reward_funcs=async_trl_reward_funcs()     the same as coroutines (TRL awaits them concurrently)
 verl:          custom_reward_function.path=iad_r1_rewards.py, name=compute_score   (naive, batch and reward-loop managers)
 EasyR1:        worker.reward.reward_function=iad_r1_rewards.py:easyr1_compute_score (batch or sequential)
@@ -76,12 +77,25 @@ def _request(url, body=None):
 _components = {}
 
 
-def components(base_url=None):
-    """The component names the server scores, in its order (from GET /health; cached per server)."""
+def _health_components(base_url):
     url = _url(base_url)
     if url not in _components:
-        _components[url] = [c["name"] for c in _request(f"{url}/health")["components"]]
-    return list(_components[url])
+        _components[url] = _request(f"{url}/health")["components"]
+    return _components[url]
+
+
+def components(base_url=None):
+    """The component names the server scores, in its order (from GET /health; cached per server)."""
+    return [c["name"] for c in _health_components(base_url)]
+
+
+def trl_reward_weights(base_url=None):
+    """The server's weight of each component, in trl_reward_funcs' order: GRPOConfig(reward_weights=...).
+
+    Component values come back gated but unweighted, so TRL's weighted sum of them equals the
+    server's total only with these weights.
+    """
+    return [float(c["weight"]) for c in _health_components(base_url)]
 
 
 # The functions TRL calls one after another for a batch carry the same completions and solutions;

@@ -1,0 +1,12 @@
+export { BACKBONES, BACKBONE_IDS, DOCUMENTED_SUPPORT, type Backbone, type BackboneId } from './backbones';
+export { type HyperParameterOverrides, type PaSftHyperParameters, type ScGrpoHyperParameters, paSftHyperParameters, scGrpoHyperParameters } from './hyper-parameters';
+export { CHECKPOINTS, ENGINES, type Engine, type GrpoEngine, type RecipeContext, type RecipeFile } from './recipe-context';
+export { type Shots, type TrainingSetSource, type TrainingSets, readTrainingSets } from './training-sets';
+export { type WriteRecipesOptions, type WrittenRecipes, writeRecipes } from './write-recipes';
+export { llamaFactoryTrainingConfig } from './engines/llama-factory';
+export { easyR1Config } from './engines/easyr1';
+export { verlOverrides, verlParquet } from './engines/verl';
+export { trlSettings } from './engines/trl';
+export { openRlhfArgs } from './engines/openrlhf';
+export { BENCHMARKS, vllmServeArgs } from './engines/serve-and-eval';
+export { renderCommand, shellQuote, shellScript } from './shell-script';
