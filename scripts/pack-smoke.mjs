@@ -105,6 +105,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const light = packSmoke(packages.length > 0 ? packages : ['errors', 'grid', 'cot-schema', 'rewards']);
   for (const check of light.checks) console.log(`ok  ${check}`);
   if (packages.length === 0) {
-    for (const check of packSmoke(['errors', 'grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad'], { forbidHeavy: false }).checks) console.log(`ok  ${check}`);
+    for (const check of packSmoke(['errors', 'grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad', 'recipes'], { forbidHeavy: false }).checks) console.log(`ok  ${check}`);
   }
 }

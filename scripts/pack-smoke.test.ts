@@ -11,9 +11,10 @@ describe('packed tarballs, installed with npm into an empty project', () => {
     expect(checks.filter((c) => c.includes('README quick start runs'))).toHaveLength(4);
   });
 
-  it('give working @iad-r1/datasets, models, eval, sft, grpo and expert-ad (with sharp and tfjs) whose README quick starts run', () => {
-    const { installed, checks } = packSmoke(['errors', 'grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad'], { forbidHeavy: false }) as { installed: string[]; checks: string[] };
-    expect(installed).toEqual(expect.arrayContaining(['@iad-r1/datasets', '@iad-r1/models', '@iad-r1/eval', '@iad-r1/sft', '@iad-r1/grpo', '@iad-r1/expert-ad', 'sharp', '@tensorflow/tfjs']));
+  it('give working @iad-r1/datasets, models, eval, sft, grpo, expert-ad and recipes (with sharp and tfjs) whose README quick starts run', () => {
+    const { installed, checks } = packSmoke(['errors', 'grid', 'cot-schema', 'rewards', 'datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad', 'recipes'], { forbidHeavy: false }) as { installed: string[]; checks: string[] };
+    expect(installed).toEqual(expect.arrayContaining(['@iad-r1/datasets', '@iad-r1/models', '@iad-r1/eval', '@iad-r1/sft', '@iad-r1/grpo', '@iad-r1/expert-ad', '@iad-r1/recipes', 'sharp', '@tensorflow/tfjs']));
+    expect(checks).toContain('iad-r1-recipes --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-sft --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-datasets --help runs from node_modules/.bin');
     expect(checks).toContain('iad-r1-eval --help runs from node_modules/.bin');
@@ -22,7 +23,7 @@ describe('packed tarballs, installed with npm into an empty project', () => {
     expect(checks).toContain('iad-r1-grpo --help runs from node_modules/.bin');
     // The in-process snippet of the models README: a tiny Qwen2 checkpoint, LoRA, a PEFT adapter.
     expect(checks.some((c) => c.startsWith('@iad-r1/models README snippet 1 runs'))).toBe(true);
-    for (const name of ['datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad']) expect(checks.some((c) => c.startsWith(`@iad-r1/${name} README quick start runs`))).toBe(true);
+    for (const name of ['datasets', 'models', 'eval', 'sft', 'grpo', 'expert-ad', 'recipes']) expect(checks.some((c) => c.startsWith(`@iad-r1/${name} README quick start runs`))).toBe(true);
   });
 
   it('finds the quick-start block only under its heading, and marked blocks only after their mark', () => {

@@ -1,7 +1,7 @@
 import type { Backbone } from './backbones';
 
 /**
- * PA-SFT at paper scale (docs/METHOD.md §5 and the authors' LLaMA-Factory scripts): full fine-tuning,
+ * PA-SFT at paper scale (the iad-r1 docs/METHOD.md §5 and the authors' LLaMA-Factory scripts): full fine-tuning,
  * AdamW, cosine schedule, 100 warm-up steps, weight decay 0.1, bf16, DeepSpeed ZeRO-3, per-device
  * batch 1 with 2 accumulation steps on 4 GPUs. The learning rate and cutoff length are per backbone.
  */
@@ -22,7 +22,7 @@ export interface PaSftHyperParameters {
 }
 
 /**
- * SC-GRPO at paper scale (docs/METHOD.md §4 and the authors' scripts): G = 4 completions per prompt,
+ * SC-GRPO at paper scale (the iad-r1 docs/METHOD.md §4 and the authors' scripts): G = 4 completions per prompt,
  * 512 new tokens, β = 0.04 against the PA-SFT model, one epoch, images capped at 480,000 pixels,
  * per-device batch 1 with 2 accumulation steps, bf16, ZeRO-3, vLLM for generation. The authors'
  * script leaves the learning rate at TRL's default, 1e-6.

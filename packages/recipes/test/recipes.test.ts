@@ -250,6 +250,16 @@ describe('iad-r1-recipes write: SC-GRPO folders', () => {
 });
 
 describe('iad-r1-recipes write: serving, errors, options', () => {
+  it('lists the seven backbones with the authors\' per-backbone template and learning rate', async () => {
+    const { stdout } = await run('node', [CLI.recipes, 'backbones']);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(7);
+    // scripts/train/PA_SFT/PA_SFT_Qwen_Instruct_2_VL.sh: --template qwen2_vl --learning_rate 2e-5 --cutoff_len 4096.
+    expect(lines[0]).toMatch(/^qwen2-vl-2b\s+Qwen\/Qwen2-VL-2B-Instruct\s+template qwen2_vl\s+PA-SFT lr 0.00002, cutoff 4096; SC-GRPO prompt ≤ 4096$/);
+    // scripts/train/PA_SFT/PA_SFT_LLaVA_1_6.sh: --template llava_next_mistral --learning_rate 1e-5 --cutoff_len 8192.
+    expect(lines[6]).toMatch(/^llava-1\.6-mistral-7b\s+llava-hf\/llava-v1\.6-mistral-7b-hf\s+template llava_next_mistral\s+PA-SFT lr 0.00001, cutoff 8192/);
+  });
+
   it('serve.sh runs vllm serve with the multi-image limit 1-shot needs', async () => {
     const before = engine.calls().length;
     await launch(join(recipe, 'serve-and-eval', 'serve.sh'), {}, ['/models/mine']);

@@ -14,7 +14,7 @@ export const TRL_VLLM_PORT = 8002;
 /**
  * `trl_config.json`: the model, the data, processor arguments and `GRPOConfig`'s keyword arguments
  * (trl/trainer/grpo_config.py). TRL counts completions, not prompts, in its batch sizes: one prompt's
- * group of G per device. `loss_type: grpo` is the reference loss of docs/METHOD.md §4 (TRL's default
+ * group of G per device. `loss_type: grpo` is the reference loss of the iad-r1 docs/METHOD.md §4 (TRL's default
  * is `dapo`), and β is set explicitly (TRL's default is 0, no reference model).
  */
 export function trlSettings(context: RecipeContext): Record<string, unknown> {
@@ -94,7 +94,7 @@ export function trlFolder(context: RecipeContext): RecipeFile[] {
           'The authors\' layout: one GPU generates (TRL\'s vLLM server, `vllm_mode: server`), the others train under DeepSpeed ZeRO-3.',
           '`data/sc_grpo.jsonl` rows keep image paths; `train_sc_grpo.py` casts the `images` column to datasets\' `Image` feature, so TRL gets PIL images (paths as strings crash its vLLM path with `\'str\' object has no attribute \'save\'`).',
           'One reward function per server component (`trl_reward_funcs()`), weighted with the server\'s weights (`trl_reward_weights()`), so TRL\'s total is the server\'s. While the server is unreachable they return None, which TRL leaves out of the step.',
-          '`loss_type: grpo` (per-completion token mean, then the mean over completions) and `scale_rewards: group` (divide by the group\'s std) are docs/METHOD.md §4; TRL\'s defaults differ (`dapo`, β = 0).',
+          '`loss_type: grpo` (per-completion token mean, then the mean over completions) and `scale_rewards: group` (divide by the group\'s std) are the iad-r1 docs/METHOD.md §4; TRL\'s defaults differ (`dapo`, β = 0).',
           `TRL counts completions in \`per_device_train_batch_size\` (${grpo.perDevicePrompts * grpo.generations} = ${grpo.perDevicePrompts} prompt × G).`,
         ],
       }),

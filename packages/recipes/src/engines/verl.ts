@@ -134,7 +134,7 @@ export function verlFolder(context: RecipeContext): RecipeFile[] {
           '`data/train.parquet` holds verl RLHFDataset rows: `prompt` (`<image>` markers, then the paper\'s prompt), `images` as `{image: path, max_pixels}` (qwen_vl_utils resizes to that budget), the solution in `reward_model.ground_truth`.',
           'The reward is `compute_score` of `iad_r1_rewards.py` (`custom_reward_function`); it takes verl\'s naive, batch and reward-loop calls and any `reward_kwargs`.',
           'verl saves FSDP shards; turn the last step into a Hugging Face folder for serving (verl installed, no GPU): `python3 -m verl.model_merger merge --backend fsdp --local_dir ../checkpoints/sc-grpo-verl/global_step_N/actor --target_dir ../checkpoints/sc-grpo-verl/hf`.',
-          '`loss_agg_mode=seq-mean-token-mean`: the mean over each completion\'s tokens, then over completions, as in docs/METHOD.md §4.',
+          '`loss_agg_mode=seq-mean-token-mean`: the mean over each completion\'s tokens, then over completions, as in the iad-r1 docs/METHOD.md §4.',
         ],
       }),
     },
