@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // The CJS build reads files the package ships through import.meta.url too.
+  shims: true,
 });
