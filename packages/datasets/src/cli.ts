@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
 import { DatasetError } from './dataset-error';
 import { checkImageFile } from './images/load-image';
 import { readMmadManifest } from './readers/mmad-manifest';
@@ -14,14 +14,6 @@ import { SYNTHETIC_CATEGORIES } from './synthetic/catalog';
 import { DEFECT_NAMES } from './synthetic/defects';
 import { generateSyntheticSet } from './synthetic/generate-synthetic';
 import { readSyntheticSet } from './synthetic/read-synthetic-set';
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-    return n;
-  };
-}
 
 function summarise(dataset: AnomalyDataset): Record<string, Record<string, number>> {
   const table: Record<string, Record<string, number>> = {};
@@ -42,10 +34,10 @@ program
   .command('synth')
   .description('generate the synthetic set (MVTec layout, masks, Expert-AD records) deterministically from a seed')
   .requiredOption('--out <dir>', 'output folder')
-  .addOption(new Option('--seed <n>', 'random seed').argParser(wholeNumber(0)).default(0))
-  .addOption(new Option('--size <px>', 'image side in pixels').argParser(wholeNumber(32)).default(64))
-  .addOption(new Option('--per-category <k>', 'K train normals, K test normals and K test anomalies per category').argParser(wholeNumber(1)).default(8))
-  .addOption(new Option('--benchmark-per-category <k>', 'the same for the six held-out benchmarks (default: --per-category)').argParser(wholeNumber(1)))
+  .addOption(new Option('--seed <n>', 'random seed').argParser(wholeNumberArgument(0)).default(0))
+  .addOption(new Option('--size <px>', 'image side in pixels').argParser(wholeNumberArgument(32)).default(64))
+  .addOption(new Option('--per-category <k>', 'K train normals, K test normals and K test anomalies per category').argParser(wholeNumberArgument(1)).default(8))
+  .addOption(new Option('--benchmark-per-category <k>', 'the same for the six held-out benchmarks (default: --per-category)').argParser(wholeNumberArgument(1)))
   .option('--force', 'regenerate over a set made with other parameters', false)
   .addHelpText('after', '\nExample:\n  iad-r1-datasets synth --out data/synthetic --seed 0 --size 64 --per-category 8')
   .action(async (options: { out: string; seed: number; size: number; perCategory: number; benchmarkPerCategory?: number; force: boolean }) => {
@@ -133,7 +125,7 @@ program
   .description('write a PNG of test images from a synthetic set, defect masks outlined in red')
   .requiredOption('--root <dir>', 'synthetic set folder')
   .requiredOption('--out <file>', 'PNG to write')
-  .addOption(new Option('--tile <px>', 'tile size').argParser(wholeNumber(16)).default(96))
+  .addOption(new Option('--tile <px>', 'tile size').argParser(wholeNumberArgument(16)).default(96))
   .addHelpText('after', '\nExample:\n  iad-r1-datasets contact-sheet --root data/synthetic --out sheet.png')
   .action(async (options: { root: string; out: string; tile: number }) => {
     const set = await readSyntheticSet(options.root);

@@ -37,3 +37,27 @@ export function endQuietlyOnClosedStdout(): void {
     throw error;
   });
 }
+
+/**
+ * An option value a CLI refuses. Its `code` is the one commander looks for in an argument parser's
+ * error, so commander prints `error: option '--x <n>' argument 'abc' is invalid. …` and exits 1.
+ */
+export class InvalidCliArgumentError extends IadR1Error {
+  override readonly name = 'InvalidCliArgumentError';
+  readonly code = 'commander.invalidArgument';
+  readonly exitCode = 1;
+}
+
+/**
+ * A commander argument parser for whole numbers ≥ `min`.
+ *
+ * @example
+ * program.option('--limit <n>', 'at most N', wholeNumberArgument(1));
+ */
+export function wholeNumberArgument(min: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidCliArgumentError(`must be a whole number ≥ ${min}`);
+    return n;
+  };
+}

@@ -1,3 +1,3 @@
 export { IadR1Error } from './iad-r1-error';
 export { SettingMismatchError, assertSameSettings } from './setting-mismatch-error';
-export { endQuietlyOnClosedStdout, exitWithCliError, isUserFacingError } from './cli-errors';
+export { InvalidCliArgumentError, endQuietlyOnClosedStdout, exitWithCliError, isUserFacingError, wholeNumberArgument } from './cli-errors';

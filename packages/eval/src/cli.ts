@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
 import { TEST_PROMPT_NAMES, type TestPromptName } from '@iad-r1/cot-schema';
 import { type AnomalyDataset, DATASET_KINDS, type DatasetKind, readDataset, readMmadManifest, readSyntheticSet } from '@iad-r1/datasets';
 import type { VisionLanguageModel } from '@iad-r1/models';
@@ -16,14 +16,6 @@ import { summarise } from './metrics';
 import { comparisonMarkdown } from './reports/comparison-report';
 import { markdownReport } from './reports/markdown-report';
 import { writeComparison, writeReports } from './reports/write-reports';
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-    return n;
-  };
-}
 
 async function loadDatasets(kind: DatasetKind | 'mmad', root: string, manifest: string | undefined, templates: 'similar' | 'random'): Promise<AnomalyDataset[]> {
   if (kind === 'mmad') {
@@ -91,19 +83,19 @@ const runCommand = program
     if (!(n > 0)) throw new InvalidArgumentError('must be a positive number of GB');
     return n;
   }))
-  .addOption(new Option('--max-pixels <n>', 'local:DIR with an image processor that resizes (Qwen2-VL): the pixel budget per image (the authors train with 480000)').argParser(wholeNumber(1)))
+  .addOption(new Option('--max-pixels <n>', 'local:DIR with an image processor that resizes (Qwen2-VL): the pixel budget per image (the authors train with 480000)').argParser(wholeNumberArgument(1)))
   .option('--base-url <url>', 'OpenAI-compatible endpoint including /v1')
   .option('--api-key-env <name>', 'environment variable holding the API key', 'OPENAI_API_KEY')
-  .addOption(new Option('--shots <k>', 'k normal reference images before the query (0: the query alone)').argParser(wholeNumber(0)).default(0))
+  .addOption(new Option('--shots <k>', 'k normal reference images before the query (0: the query alone)').argParser(wholeNumberArgument(0)).default(0))
   .addOption(new Option('--templates <list>', "--dataset mmad: which template list gives the references (the authors' scripts use random unless told --similar_template)").choices(['similar', 'random']).default('similar'))
-  .addOption(new Option('--grid-size <n>', 'side of the grid <location> answers are scored on').argParser(wholeNumber(1)).default(3))
+  .addOption(new Option('--grid-size <n>', 'side of the grid <location> answers are scored on').argParser(wholeNumberArgument(1)).default(3))
   .option('--judge <spec>', 'also ask this model whether each reasoning supports its answer: openai:NAME (with --judge-base-url or --base-url) or local:DIR')
   .option('--judge-base-url <url>', 'OpenAI-compatible endpoint of the judge (default: --base-url)')
   .addOption(new Option('--prompt <family>', 'prompt family of docs/METHOD.md §2').choices([...TEST_PROMPT_NAMES]).default('iad-r1'))
-  .addOption(new Option('--concurrency <n>', 'requests in flight').argParser(wholeNumber(1)).default(4))
-  .addOption(new Option('--limit <n>', 'at most N images per dataset (seeded pick)').argParser(wholeNumber(1)))
-  .addOption(new Option('--seed <n>', 'seed for references and --limit').argParser(wholeNumber(0)).default(0))
-  .addOption(new Option('--max-new-tokens <n>', 'decoding budget').argParser(wholeNumber(1)).default(512))
+  .addOption(new Option('--concurrency <n>', 'requests in flight').argParser(wholeNumberArgument(1)).default(4))
+  .addOption(new Option('--limit <n>', 'at most N images per dataset (seeded pick)').argParser(wholeNumberArgument(1)))
+  .addOption(new Option('--seed <n>', 'seed for references and --limit').argParser(wholeNumberArgument(0)).default(0))
+  .addOption(new Option('--max-new-tokens <n>', 'decoding budget').argParser(wholeNumberArgument(1)).default(512))
   .requiredOption('--out <dir>', 'output folder (resumable)')
   .option('--force', 'resume from an answers.jsonl that has no run.json, taking its answers as answers to this run')
   .addHelpText('after', '\nExamples:\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model openai:Qwen/Qwen2.5-VL-7B-Instruct \\\n    --base-url http://127.0.0.1:8000/v1 --shots 1 --prompt base --out runs/qwen-mvtec-1shot\n  iad-r1-eval run --dataset mvtec --root /data/mvtec --model local:models/Qwen2.5-VL-3B-Instruct --max-pixels 480000 --concurrency 1 --out runs/local');
@@ -177,7 +169,7 @@ addScoringOptions(
     .requiredOption('--answers <file>', 'the answers JSON')
     .requiredOption('--out <dir>', 'run folder to write (answers.jsonl, run.json, summary.json, report.md, report.html)')
     .requiredOption('--model <label>', 'what produced the answers (the row label in compare)')
-    .addOption(new Option('--shots <k>', 'the k the answers were made with').argParser(wholeNumber(0)).default(0))
+    .addOption(new Option('--shots <k>', 'the k the answers were made with').argParser(wholeNumberArgument(0)).default(0))
     .addHelpText('after', "\nExample:\n  iad-r1-eval import --answers result/Qwen/test_MVTec/answers_0_shot_Qwen2.5-VL-3B_vllm.json \\\n    --model 'IAD-R1 Qwen2.5-VL-3B (authors)' --out runs/authors-qwen3b-mvtec --parsing authors"),
 ).action(async (options: { answers: string; out: string; model: string; shots: number; parsing: string; unparsed: string }) => {
   const imported = await importPublishedAnswers(options.answers);

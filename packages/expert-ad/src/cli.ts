@@ -2,7 +2,7 @@
 import { readTextFile } from '@iad-r1/datasets';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
 import { COARSE_TYPES, type CoarseType } from '@iad-r1/cot-schema';
 import { OpenAICompatibleModel } from '@iad-r1/models/openai';
 import { z } from 'zod';
@@ -19,14 +19,6 @@ import { type ExpertAdStep, runExpertAdPipeline } from './run-pipeline';
 import { thinkPairs } from './think-step';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-    return n;
-  };
-}
 
 function share(value: string): number {
   const n = Number(value);
@@ -127,9 +119,9 @@ const sourceOptions = (command: Command): Command =>
     .requiredOption('--root <dir>', 'data root (synthetic: generated there when empty)')
     .option('--image-folder <name>', 'Real-IAD image folder, e.g. realiad_256')
     .option('--categories <list>', 'comma-separated categories to use')
-    .addOption(new Option('--seed <n>', 'seed for pairing, templates and the split').argParser(wholeNumber(0)).default(0))
-    .addOption(new Option('--grid-size <n>', 'location grid side').argParser(wholeNumber(1)).default(3))
-    .addOption(new Option('--per-category <n>', 'at most N anomalous and N normal queries per category').argParser(wholeNumber(1)))
+    .addOption(new Option('--seed <n>', 'seed for pairing, templates and the split').argParser(wholeNumberArgument(0)).default(0))
+    .addOption(new Option('--grid-size <n>', 'location grid side').argParser(wholeNumberArgument(1)).default(3))
+    .addOption(new Option('--per-category <n>', 'at most N anomalous and N normal queries per category').argParser(wholeNumberArgument(1)))
     .option('--type-map <file>', 'JSON {defect name: coarse type} for defect names the built-in rules do not know');
 
 const generationOptions = (command: Command): Command =>
@@ -137,8 +129,8 @@ const generationOptions = (command: Command): Command =>
     .option('--describer <spec>', 'template (offline) or openai:MODEL', 'template')
     .option('--base-url <url>', 'OpenAI-compatible endpoint including /v1')
     .option('--api-key-env <name>', 'environment variable holding the API key', 'OPENAI_API_KEY')
-    .addOption(new Option('--concurrency <n>', 'pairs in flight').argParser(wholeNumber(1)).default(4))
-    .addOption(new Option('--retries <n>', 'extra attempts after an empty or invalid reply').argParser(wholeNumber(0)).default(2));
+    .addOption(new Option('--concurrency <n>', 'pairs in flight').argParser(wholeNumberArgument(1)).default(4))
+    .addOption(new Option('--retries <n>', 'extra attempts after an empty or invalid reply').argParser(wholeNumberArgument(0)).default(2));
 
 const integrateOptions = (command: Command): Command =>
   command
@@ -178,7 +170,7 @@ for (const [name, step, run] of [
 ] as const) {
   generationOptions(program.command(name).description(step))
     .requiredOption('--out <dir>', 'output folder (after prepare)')
-    .addOption(new Option('--seed <n>', 'seed of the template describer').argParser(wholeNumber(0)).default(0))
+    .addOption(new Option('--seed <n>', 'seed of the template describer').argParser(wholeNumberArgument(0)).default(0))
     .action(async (options) => {
       const describer = createDescriber(options.describer, { baseUrl: options.baseUrl, apiKeyEnv: options.apiKeyEnv, concurrency: options.concurrency, seed: options.seed });
       const bars = progressBars();
@@ -193,7 +185,7 @@ program
   .command('review')
   .description('step 4: open the review page on 127.0.0.1 (a accept, r reject, e edit); decisions go to reviews.jsonl at once')
   .requiredOption('--out <dir>', 'output folder (after think)')
-  .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0: any free port)').argParser(wholeNumber(0)).default(8765))
+  .addOption(new Option('--port <n>', 'port on 127.0.0.1 (0: any free port)').argParser(wholeNumberArgument(0)).default(8765))
   .action(async (options) => {
     const server = await startReviewServer({ out: options.out, port: options.port, log: say });
     say(`review page: ${server.url}  (press "Finish & integrate" there, or Ctrl+C; decisions are already saved)`);
@@ -205,7 +197,7 @@ program
 integrateOptions(program.command('integrate').description('step 5: assemble accepted records; write expert-ad.jsonl, the PA-SFT and SC-GRPO sets, dataset_info.json and stats.json'))
   .requiredOption('--out <dir>', 'output folder (after review)')
   .option('--auto-accept', 'accept every valid record without a review decision')
-  .addOption(new Option('--seed <n>', 'seed of the split').argParser(wholeNumber(0)).default(0))
+  .addOption(new Option('--seed <n>', 'seed of the split').argParser(wholeNumberArgument(0)).default(0))
   .action(async (options) => {
     const { stats } = await integrate({ out: options.out, autoAccept: Boolean(options.autoAccept), paSftShare: options.split, seed: options.seed, typeLevel: options.typeLevel, log: say });
     printStats(stats, options.out);
@@ -214,7 +206,7 @@ integrateOptions(program.command('integrate').description('step 5: assemble acce
 integrateOptions(generationOptions(sourceOptions(program.command('all').description('every step in order (review skipped with --auto-accept); resumable'))))
   .requiredOption('--out <dir>', 'output folder')
   .option('--auto-accept', 'skip the review and accept every valid record')
-  .addOption(new Option('--port <n>', 'review page port on 127.0.0.1').argParser(wholeNumber(0)).default(8765))
+  .addOption(new Option('--port <n>', 'review page port on 127.0.0.1').argParser(wholeNumberArgument(0)).default(8765))
   .addHelpText('after', '\nExamples:\n  iad-r1-expert-ad all --source synthetic --root data/synthetic --out out/expert-ad --describer template --auto-accept\n  iad-r1-expert-ad all --source realiad --root /data/Real-IAD --image-folder realiad_256 --out out/realiad \\\n    --describer openai:Qwen/Qwen2.5-VL-72B-Instruct --base-url http://127.0.0.1:8000/v1')
   .action(async (options) => {
     const { dataset, settings } = await prepareFrom(options);

@@ -1,18 +1,10 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { exitWithCliError } from '@iad-r1/errors';
+import { exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
 import { BACKBONES, BACKBONE_IDS, type BackboneId } from './backbones';
 import { ENGINES, type Engine } from './recipe-context';
 import type { Shots } from './training-sets';
 import { writeRecipes } from './write-recipes';
-
-function wholeNumber(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-    return n;
-  };
-}
 
 function engineList(value: string): Engine[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -47,12 +39,12 @@ program
   .option('--engines <list>', `comma-separated, from ${ENGINES.join(', ')}`, engineList)
   .addOption(new Option('--preset <name>', 'reward preset of the reward server: reference (the released code) or paper (eq. 9)').choices(['reference', 'paper']).default('reference'))
   .option('--shots <list>', 'train on 0-shot, 1-shot or both (0,1) records', shotList, [0 as Shots])
-  .option('--sft-epochs <n>', 'PA-SFT epochs (the paper: 2; the authors\' scripts: 1)', wholeNumber(1))
+  .option('--sft-epochs <n>', 'PA-SFT epochs (the paper: 2; the authors\' scripts: 1)', wholeNumberArgument(1))
   .option('--lora', 'PA-SFT with LoRA (then merged) instead of full fine-tuning')
-  .option('--lora-rank <n>', 'LoRA rank (default 8)', wholeNumber(1))
-  .option('--gpus <n>', 'GPUs on the training node (default 4, as the paper)', wholeNumber(2))
+  .option('--lora-rank <n>', 'LoRA rank (default 8)', wholeNumberArgument(1))
+  .option('--gpus <n>', 'GPUs on the training node (default 4, as the paper)', wholeNumberArgument(2))
   .option('--rebase <OLD=NEW>', 'rewrite image paths that start with OLD to start with NEW (the training machine\'s data root)', rebase)
-  .option('--reward-port <n>', 'reward server port (default 8000)', wholeNumber(1))
+  .option('--reward-port <n>', 'reward server port (default 8000)', wholeNumberArgument(1))
   .addHelpText('after', '\nExamples:\n  iad-r1-recipes write --from out/expert-ad --backbone llava-onevision-si-0.5b --out recipes/ov-0.5b\n  iad-r1-recipes write --from out/expert-ad --backbone qwen2.5-vl-7b --engines llama-factory,trl --shots 0,1 --preset paper \\\n    --rebase /home/me/data=/mnt/data --out recipes/qwen-7b')
   .action(async (options: { backbone: BackboneId; from?: string; paSft?: string; scGrpo?: string; out: string; engines?: Engine[]; preset: 'reference' | 'paper'; shots: Shots[]; sftEpochs?: number; lora?: boolean; loraRank?: number; gpus?: number; rebase?: { from: string; to: string }; rewardPort?: number }) => {
     const written = await writeRecipes({ ...options, log: (line) => console.log(line) });
