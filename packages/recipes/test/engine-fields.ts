@@ -119,3 +119,13 @@ export const OPENRLHF_SWITCHES = ['--vllm.enable_sleep', '--ds.enable_sleep', '-
 
 /** `vllm serve` engine arguments (vLLM's EngineArgs / frontend arguments, as `vllm serve --help` lists them). */
 export const VLLM_SERVE_FLAGS = ['--served-model-name', '--host', '--port', '--dtype', '--max-model-len', '--limit-mm-per-prompt', '--mm-processor-kwargs'];
+
+/** Columns GRPOTrainer reads from a row (trl/trainer/grpo_trainer.py `_signature_columns = ["prompt", "image", "images"]`); the rest reach the reward functions as keywords. */
+export const TRL_ROW_COLUMNS = ['prompt', 'images'];
+
+/** DeepSpeed ZeRO-3 keys as LLaMA-Factory ships them (examples/deepspeed/ds_z3_config.json), with "auto" filled by the HF Trainer. */
+export const DEEPSPEED_ZERO3_KEYS = [
+  'train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps', 'gradient_clipping', 'zero_allow_untested_optimizer', 'bf16.enabled',
+  'zero_optimization.stage', 'zero_optimization.overlap_comm', 'zero_optimization.contiguous_gradients', 'zero_optimization.reduce_bucket_size',
+  'zero_optimization.stage3_prefetch_bucket_size', 'zero_optimization.stage3_param_persistence_threshold', 'zero_optimization.stage3_gather_16bit_weights_on_model_save',
+];

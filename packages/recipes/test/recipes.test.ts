@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { paSftRecordSchema, scGrpoRecordSchema } from '@iad-r1/cot-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EASYR1_KEYS, LLAMA_FACTORY_DATASET_KEYS, LLAMA_FACTORY_KEYS, LLAMA_FACTORY_TEMPLATES, OPENRLHF_FLAGS, OPENRLHF_SWITCHES, TRL_GRPO_CONFIG_KEYS, TRL_VLLM_SERVE_FLAGS, VERL_ADDED_KEYS, VERL_KEYS, VLLM_SERVE_FLAGS } from './engine-fields';
+import { DEEPSPEED_ZERO3_KEYS, EASYR1_KEYS, LLAMA_FACTORY_DATASET_KEYS, LLAMA_FACTORY_KEYS, LLAMA_FACTORY_TEMPLATES, OPENRLHF_FLAGS, OPENRLHF_SWITCHES, TRL_GRPO_CONFIG_KEYS, TRL_ROW_COLUMNS, TRL_VLLM_SERVE_FLAGS, VERL_ADDED_KEYS, VERL_KEYS, VLLM_SERVE_FLAGS } from './engine-fields';
 import { CLI, expertAdFolder, fakeEngine, leafPaths, pyYaml, python, run, startRewardServer, tempDir } from './recipe-fixtures';
 
 let dir: string;
@@ -37,7 +37,9 @@ describe('iad-r1-recipes write: LLaMA-Factory (PA-SFT)', () => {
     expect(LLAMA_FACTORY_TEMPLATES).toContain(config.template);
     // LLaVA-OneVision-SI-0.5B in the authors' PA_SFT_LLaVA_OneVision_SI_0.5B.sh: llava_next_qwen, lr 2e-5, cutoff 8192.
     expect(config).toMatchObject({ model_name_or_path: 'llava-hf/llava-onevision-qwen2-0.5b-si-hf', template: 'llava_next_qwen', learning_rate: 2e-5, cutoff_len: 8192, stage: 'sft', finetuning_type: 'full', num_train_epochs: 2, lr_scheduler_type: 'cosine', warmup_steps: 100, weight_decay: 0.1, bf16: true, per_device_train_batch_size: 1, gradient_accumulation_steps: 2, deepspeed: 'ds_z3_config.json' });
-    expect(readJson(join(folder, String(config.deepspeed)))).toMatchObject({ zero_optimization: { stage: 3, stage3_gather_16bit_weights_on_model_save: true }, bf16: { enabled: 'auto' } });
+    const deepspeed = readJson(join(folder, String(config.deepspeed)));
+    for (const path of leafPaths(deepspeed)) expect(DEEPSPEED_ZERO3_KEYS, `ds_z3_config.json ${path}`).toContain(path);
+    expect(deepspeed).toMatchObject({ zero_optimization: { stage: 3, stage3_gather_16bit_weights_on_model_save: true }, bf16: { enabled: 'auto' } });
   });
 
   it('writes dataset_info.json and data LLaMA-Factory can load: one <image> marker per image, the integration\'s records', async () => {
@@ -152,6 +154,12 @@ describe('iad-r1-recipes write: SC-GRPO folders', () => {
     const c = settings.grpo_config as { per_device_train_batch_size: number; gradient_accumulation_steps: number; num_generations: number };
     expect((c.per_device_train_batch_size * 3 * c.gradient_accumulation_steps) % c.num_generations).toBe(0);
 
+    // Rows: the columns GRPOTrainer reads, one {"type": "image"} part per image (TRL fills them in order), the solution for the rewards.
+    for (const row of readJsonl(join(folder, settings.train_file)) as Array<{ prompt: Array<{ content: Array<{ type: string }> }>; images: string[]; solution: string }>) {
+      for (const column of TRL_ROW_COLUMNS) expect(row).toHaveProperty([column]);
+      expect(row.prompt.flatMap((m) => m.content).filter((p) => p.type === 'image')).toHaveLength(row.images.length);
+      expect(typeof row.solution).toBe('string');
+    }
     // The script against stand-ins for trl and datasets (the counterparts it drives), with the real shim and reward server.
     const stubs = join(dir, 'trl-stubs');
     await run('mkdir', ['-p', join(stubs, 'trl'), join(stubs, 'datasets')]);
