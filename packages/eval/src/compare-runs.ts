@@ -1,14 +1,16 @@
 import { basename, join } from 'node:path';
 import { DatasetError, readSettingsFile } from '@iad-r1/datasets';
 import { type AnswerScoring, DEFAULT_SCORING, type ScoredAnswer, scoredAnswer } from './answer-scoring';
+import type { AnswerRecord } from './answer-record';
 import { readAnswers } from './answers-file';
 import { type ConsistencyMetrics, categoryNames, consistencyMetrics } from './consistency';
 import { type InterpretationMetrics, interpretationMetrics } from './interpretation';
 import { type McNemarResult, mcnemar } from './mcnemar';
 import { type EvaluationSummary, summarise } from './metrics';
 
-/** One run folder, read for a comparison. */
+/** One run folder (or several of one label and k, merged), read for a comparison. */
 export interface ComparedRun {
+  /** Its folder; merged runs join theirs with " + ". */
   dir: string;
   /** The row it belongs to: the label given, else the model id of its `run.json`. */
   label: string;
@@ -16,6 +18,8 @@ export interface ComparedRun {
   summary: EvaluationSummary;
   /** Its answers as the scoring rules read them. */
   answers: ScoredAnswer[];
+  /** Its answers as written, for re-summarising merged runs. */
+  records: AnswerRecord[];
   /** Pooled over all its answers. */
   interpretation: InterpretationMetrics;
   consistency: ConsistencyMetrics;
@@ -66,6 +70,7 @@ export async function readComparedRun(dir: string, options: { label?: string; sc
     shots,
     summary: summarise(raw, scoring),
     answers,
+    records: raw,
     interpretation: interpretationMetrics(answers),
     consistency: consistencyMetrics(answers, categoryNames(answers)),
   };
@@ -76,10 +81,24 @@ const counted = (answers: readonly ScoredAnswer[], scoring: AnswerScoring): Scor
   scoring.unparsed === 'drop' ? answers.filter((a) => a.answer !== null || a.invalidChoice) : [...answers];
 
 /**
+ * Runs of one label and k that cover different datasets (one `iad-r1-eval run` per benchmark) as
+ * one run: answers together, the summary and the average over datasets recomputed. Two that share
+ * a dataset are refused, naming both folders and the dataset.
+ */
+function mergeRuns(a: ComparedRun, b: ComparedRun, scoring: AnswerScoring): ComparedRun {
+  const shared = Object.keys(a.summary.datasets).find((name) => name in b.summary.datasets);
+  if (shared !== undefined) throw new RangeError(`${a.dir} and ${b.dir} are both "${a.label}" at ${a.shots}-shot and both hold ${shared}; give each run folder its own label (RUN_DIR=LABEL)`);
+  const records = [...a.records, ...b.records];
+  const answers = [...a.answers, ...b.answers];
+  return { dir: `${a.dir} + ${b.dir}`, label: a.label, shots: a.shots, summary: summarise(records, scoring), answers, records, interpretation: interpretationMetrics(answers), consistency: consistencyMetrics(answers, categoryNames(answers)) };
+}
+
+/**
  * Lays runs out as the paper's Table 4: one row per label (runs of one label at different k share
  * it), columns = datasets at each k, then the average at each k; each cell's difference to the
  * first row at the same k and McNemar's exact test on the images both answered; interpretation
- * and consistency per run. Two runs with the same label and k are refused.
+ * and consistency per run. Runs of one label and k on different datasets (one per benchmark) are
+ * merged into one; two on the same dataset are refused.
  *
  * @example
  * const table = compareRuns([await readComparedRun('runs/base-0'), await readComparedRun('runs/iad-r1-0')]);
@@ -93,9 +112,8 @@ export function compareRuns(runs: readonly ComparedRun[], scoring: AnswerScoring
   const byLabel = new Map<string, Map<number, ComparedRun>>();
   for (const run of runs) {
     const row = byLabel.get(run.label) ?? new Map<number, ComparedRun>();
-    const clash = row.get(run.shots);
-    if (clash) throw new RangeError(`${clash.dir} and ${run.dir} are both "${run.label}" at ${run.shots}-shot; give each run folder its own label (RUN_DIR=LABEL)`);
-    row.set(run.shots, run);
+    const earlier = row.get(run.shots);
+    row.set(run.shots, earlier ? mergeRuns(earlier, run, scoring) : run);
     byLabel.set(run.label, row);
   }
   const [firstLabel] = byLabel.keys();

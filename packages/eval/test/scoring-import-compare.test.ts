@@ -224,9 +224,23 @@ describe('comparing runs', () => {
     expect(markdown).toContain('| trained | +33.3 (p 0.625) | +33.3 | – | – |');
   });
 
-  it('refuses two runs of one label at the same k', async () => {
+  it('refuses two runs of one label at the same k on the same dataset', async () => {
     const again = writeRun(join(root, 'trained-0-again'), 'trained', 0, answers([true, true, true, true, true, true]));
-    await expect(async () => compareRuns([await readComparedRun(trained), await readComparedRun(again)])).rejects.toThrow(/both "trained" at 0-shot; give each run folder its own label/);
+    await expect(async () => compareRuns([await readComparedRun(trained), await readComparedRun(again)])).rejects.toThrow(/both "trained" at 0-shot and both hold d; give each run folder its own label/);
+  });
+
+  it('merges runs of one label and k on different datasets into one row (one run per benchmark)', async () => {
+    // Dataset e: normal [T T T] → 100, anomalous [F F T] → 33.3 → 66.7; d as trained-0 → 83.3; average (83.3 + 66.7) / 2 = 75.
+    const other = writeRun(join(root, 'trained-0-e'), 'trained', 0, answers([true, true, true, false, false, true], 'e'));
+    const table = compareRuns([await readComparedRun(trained), await readComparedRun(other)]);
+    expect(table.rows).toHaveLength(1);
+    expect(table.datasets[0]).toEqual(['d', 'e']);
+    const row = table.rows[0]?.runs[0];
+    expect(row?.dir).toBe(`${trained} + ${other}`);
+    expect(row?.datasets.d?.balancedAccuracy).toBeCloseTo((200 / 3 + 100) / 2, 12);
+    expect(row?.datasets.e?.balancedAccuracy).toBeCloseTo((100 + 100 / 3) / 2, 12);
+    expect(row?.average).toBeCloseTo(75, 12);
+    expect(row?.consistency.tagged).toBe(12);
   });
 
   it('runs from the CLI with labels, writing json, md and html', async () => {

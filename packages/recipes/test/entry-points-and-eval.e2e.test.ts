@@ -157,6 +157,9 @@ describe('serve-and-eval/eval.sh', () => {
       const summary = JSON.parse(readFileSync(join(runs, `mvtec-${shots}shot`, 'summary.json'), 'utf8')) as { average: { balancedAccuracy: number } };
       expect(summary.average.balancedAccuracy).toBe(50);
     }
+    // The Table 4 row: one benchmark, 50 at both k, averages 50.
+    const table = readFileSync(join(runs, 'comparison', 'comparison.md'), 'utf8');
+    expect(table).toMatch(/\| qwen2\.5-vl-3b-iad-r1 \| 50\.0 \| 50\.0 \| 50\.0 \| 50\.0 \|/);
     expect(requests.filter((r) => r.images === 1)).toHaveLength(8);
     expect(requests.filter((r) => r.images === 2)).toHaveLength(8);
 

@@ -64,7 +64,11 @@ function evalScript(context: RecipeContext): string {
     `  echo "no benchmark folder given: set ${BENCHMARKS.map((b) => b.variable).join(', ')}" >&2`,
     '  exit 1',
     'fi',
-    'echo "results: $(pwd)/runs/$LABEL (summary.json, report.md, report.html per benchmark and k)"',
+    '# The paper\'s Table 4 row for this model: every benchmark at 0- and 1-shot, and the averages.',
+    'specs=()',
+    'for run in "runs/$LABEL"/*-?shot; do specs+=("$run=$LABEL"); done',
+    '$IAD_R1_EVAL compare "${specs[@]}" --out "runs/$LABEL/comparison"',
+    'echo "results: $(pwd)/runs/$LABEL (summary.json, report.md, report.html per benchmark and k; comparison.md, comparison.html for all)"',
     '',
   ].join('\n');
 }
@@ -100,6 +104,8 @@ export function serveAndEvalFolder(context: RecipeContext, defaultModel: string)
         `${Math.max(2, imagesPerPrompt(context))} images per request, which 1-shot evaluation needs (a normal reference of the same category, then the query).`,
         '`eval.sh` runs `iad-r1-eval run` for each benchmark whose folder is set, 0-shot and 1-shot, with the paper\'s IAD-R1 test prompts,',
         'greedy decoding and 512 new tokens; each run writes `summary.json`, `report.md` and `report.html` under `runs/` and resumes when re-run.',
+        'It ends with `iad-r1-eval compare` over all of them: `runs/LABEL/comparison/comparison.md` is the paper\'s Table 4 row for the model',
+        '(every benchmark at 0- and 1-shot, and the averages); compare another model\'s runs against it with `iad-r1-eval compare`.',
         'Extra arguments reach every run (`bash eval.sh --limit 50 --concurrency 8`). `BASE_URL`, `SERVED_MODEL` and `LABEL` override the defaults.',
         '',
         '| benchmark | variable | layout (`iad-r1-eval --dataset`) |',
