@@ -21,6 +21,11 @@ export { Qwen2VLForConditionalGeneration, type Qwen2VlBatch, type Qwen2VlLoadOpt
 export { type Qwen2VisionConfig, type Qwen2VlConfig, type Qwen2VlVariant, qwen2VlConfig } from './architectures/qwen2-vl/qwen2-vl-config';
 export { type Qwen2VlProcessorConfig, type VisionPatches, patchesFromPixels, processQwen2VlImage, processorConfigOf, qwen2VlProcessorSchema, readQwen2VlProcessorConfig, roundHalfToEven, smartResize } from './architectures/qwen2-vl/qwen2-vl-image-processor';
 export { encodeQwen2VlImage, qwen2VisionLinears, qwen2VisionSpecs, visionRotaryTables, windowIds } from './architectures/qwen2-vl/qwen2-vl-vision';
+export { LlavaOnevisionForConditionalGeneration, type LlavaOnevisionBatch, type LlavaOnevisionLoadOptions, type LlavaOnevisionNaming } from './architectures/llava-onevision/llava-onevision-for-conditional-generation';
+export { type LlavaOnevisionConfig, type SiglipVisionConfig, ONEVISION_GRID_PINPOINTS, llavaOnevisionConfig } from './architectures/llava-onevision/llava-onevision-config';
+export { type LlavaOnevisionPixels, type LlavaOnevisionProcessorConfig, type MultiImageMode, anyresMaxSize, imageTokenCount, llavaOnevisionProcessorConfigOf, llavaOnevisionProcessorSchema, patchOutputSize, processLlavaOnevisionImage, readLlavaOnevisionProcessorConfig, selectBestResolution, unpaddedSize } from './architectures/llava-onevision/llava-onevision-image-processor';
+export { encodeSiglipTiles, siglipLinears, siglipPatchRows, siglipSpecs } from './architectures/llava-onevision/siglip-vision';
+export { bilinearMatrix, packImageFeatures, projectFeatures } from './architectures/llava-onevision/image-features';
 export { type MergedGrid, type MropePositions, mropePositions, mropeTables } from './architectures/qwen2-vl/mrope';
 
 // Shared building blocks of the architectures.
@@ -29,7 +34,7 @@ export { dense, linear } from './nn/linear';
 export { gatherRows } from './nn/gather-rows';
 export { stopGradient } from './nn/stop-gradient';
 export { layerNorm, rmsNorm } from './nn/norms';
-export { erfGelu, sigmoidGelu, silu } from './nn/activations';
+export { erfGelu, sigmoidGelu, silu, tanhGelu } from './nn/activations';
 export { type KvCache, causalPaddingBias, groupedQueryAttention } from './nn/attention';
 export { applyRotary, rotaryInverseFrequencies, rotaryTables } from './nn/rotary';
 export { type DecodeLoopOptions, type IncrementalDecoder, decodeLoop } from './generation/decode-loop';
@@ -81,4 +86,5 @@ export {
 export { type MemoryEstimate, type MemoryEstimateOptions, estimateMemory, formatBytes } from './memory-estimate';
 export { qwen2Architecture } from './architectures/qwen2/qwen2-architecture';
 export { qwen25VlArchitecture, qwen2VlArchitecture } from './architectures/qwen2-vl/qwen2-vl-architecture';
+export { llavaOnevisionArchitecture } from './architectures/llava-onevision/llava-onevision-architecture';
 export { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architecture';

@@ -8,13 +8,14 @@ import { estimateMemory, formatBytes } from './memory-estimate';
 import type { TrainableModel } from './trainable/trainable-model';
 import type { ArchitectureEntry, LoadModelOptions } from './architectures/architecture-entry';
 import { readJsonFile } from './architectures/hf-folder';
+import { llavaOnevisionArchitecture } from './architectures/llava-onevision/llava-onevision-architecture';
 import { qwen2Architecture } from './architectures/qwen2/qwen2-architecture';
 import { qwen25VlArchitecture, qwen2VlArchitecture } from './architectures/qwen2-vl/qwen2-vl-architecture';
 import { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architecture';
 import { IadR1Error } from '@iad-r1/errors';
 
 /** The architectures `loadModel` opens; adding one is a folder under `architectures/` and a line here. */
-export const ARCHITECTURES: readonly ArchitectureEntry[] = [tinyVlmArchitecture, qwen2Architecture, qwen2VlArchitecture, qwen25VlArchitecture];
+export const ARCHITECTURES: readonly ArchitectureEntry[] = [tinyVlmArchitecture, qwen2Architecture, qwen2VlArchitecture, qwen25VlArchitecture, llavaOnevisionArchitecture];
 
 /** A checkpoint folder whose architecture is not one of {@link ARCHITECTURES}. */
 export class UnsupportedArchitectureError extends IadR1Error {

@@ -19,6 +19,8 @@ export interface ReferenceConfig {
   tied: boolean;
   /** Weight-name prefix of the decoder; default `model`. */
   prefix?: string;
+  /** Name of the untied output head's weight; default `lm_head.weight`. */
+  head?: string;
   /** M-RoPE: frequencies taking the temporal, height and width positions (Qwen2-VL). */
   mropeSection?: [number, number, number];
 }
@@ -120,6 +122,6 @@ export function referenceDecoderLogits(w: ReferenceWeights, c: ReferenceConfig, 
       return x.map((v, i) => v + (down[i] as number));
     });
   }
-  const head = c.tied ? embed : weight(w, 'lm_head.weight');
+  const head = c.tied ? embed : weight(w, c.head ?? 'lm_head.weight');
   return xs.map((x) => matVec(head, rmsNorm(x, weight(w, `${prefix}.norm.weight`), c.eps), c.vocab));
 }

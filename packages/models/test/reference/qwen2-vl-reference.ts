@@ -20,7 +20,7 @@ export interface ReferenceVision {
 }
 
 // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
-function erf(x: number): number {
+export function erf(x: number): number {
   const s = Math.sign(x);
   const a = Math.abs(x);
   const t = 1 / (1 + 0.3275911 * a);
@@ -28,7 +28,7 @@ function erf(x: number): number {
   return s * y;
 }
 
-function layerNorm(x: number[], g: Float32Array, b: Float32Array, eps: number): number[] {
+export function layerNorm(x: number[], g: Float32Array, b: Float32Array, eps: number): number[] {
   const mean = x.reduce((a, v) => a + v, 0) / x.length;
   const variance = x.reduce((a, v) => a + (v - mean) ** 2, 0) / x.length;
   return x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * (g[i] as number) + (b[i] as number));

@@ -11,6 +11,8 @@ export interface LoadModelOptions {
   /** Pixel bounds of an image processor that resizes (Qwen2-VL), instead of the checkpoint's. */
   minPixels?: number;
   maxPixels?: number;
+  /** How LLaVA-OneVision reads a conversation with several images (default `square`, as current transformers). */
+  multiImage?: 'square' | 'anyres';
   /**
    * Refuse to load a model whose float32 inference estimate exceeds this many bytes (`loadModel`
    * checks before allocating anything); default: the machine's total memory.
@@ -32,7 +34,18 @@ export interface ArchitectureShape {
   headDim: number;
   vocabSize: number;
   /** The vision tower, for architectures that have one (its activations grow with the image size). */
-  vision?: { depth: number; width: number; mlpWidth: number; heads: number; patchSize: number; mergeSize: number };
+  vision?: {
+    depth: number;
+    width: number;
+    mlpWidth: number;
+    heads: number;
+    patchSize: number;
+    mergeSize: number;
+    /** Patches the tower reads for one image of this many pixels, when it is not pixels / patch² (LLaVA-OneVision's tiles). */
+    patchesPerImage?: (imagePixels: number) => number;
+    /** Patches one attends over, when attention stays within a tile (LLaVA-OneVision: P²). */
+    attentionSpan?: number;
+  };
 }
 
 /** One architecture the registry opens. */
