@@ -28,7 +28,7 @@ async function loadDatasets(kind: DatasetKind | 'mmad', root: string, manifest: 
 }
 
 /** An in-process model from a checkpoint folder; TensorFlow.js (an optional peer) loads only here. */
-async function localModel(dir: string, options: { backend?: string; maxMemory?: number; maxPixels?: number }): Promise<VisionLanguageModel> {
+async function localModel(dir: string, options: { backend?: string; maxMemory?: number; maxPixels?: number; multiImage?: 'square' | 'anyres' }): Promise<VisionLanguageModel> {
   let models: typeof import('@iad-r1/models/tfjs');
   try {
     models = await import('@iad-r1/models/tfjs');
@@ -36,10 +36,10 @@ async function localModel(dir: string, options: { backend?: string; maxMemory?: 
     throw new InvalidArgumentError(`--model local:DIR runs the model in process and needs TensorFlow.js: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm sharp (${(error as Error).message.split('\n')[0]})`);
   }
   await models.selectBackend({ ...(options.backend ? { prefer: options.backend as 'wasm' } : {}), log: (line) => process.stderr.write(`${line}\n`) });
-  return models.loadModel(dir, { ...(options.maxMemory ? { maxMemoryBytes: options.maxMemory * 1024 ** 3 } : {}), ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
+  return models.loadModel(dir, { ...(options.maxMemory ? { maxMemoryBytes: options.maxMemory * 1024 ** 3 } : {}), ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}), ...(options.multiImage ? { multiImage: options.multiImage } : {}) });
 }
 
-async function createModel(spec: string, options: { baseUrl?: string; apiKeyEnv: string; concurrency: number; backend?: string; maxMemory?: number; maxPixels?: number }, flag = '--model'): Promise<VisionLanguageModel> {
+async function createModel(spec: string, options: { baseUrl?: string; apiKeyEnv: string; concurrency: number; backend?: string; maxMemory?: number; maxPixels?: number; multiImage?: 'square' | 'anyres' }, flag = '--model'): Promise<VisionLanguageModel> {
   const [kind, ...rest] = spec.split(':');
   const name = rest.join(':');
   if (kind === 'local' && name) return localModel(name, options);
@@ -84,6 +84,7 @@ const runCommand = program
     return n;
   }))
   .addOption(new Option('--max-pixels <n>', 'local:DIR with an image processor that resizes (Qwen2-VL): the pixel budget per image (the authors train with 480000)').argParser(wholeNumberArgument(1)))
+  .addOption(new Option('--multi-image <mode>', 'local:DIR with LLaVA-OneVision, k-shot prompts: square (each image whole, as current transformers) or anyres (each tiled, as older releases)').choices(['square', 'anyres']))
   .option('--base-url <url>', 'OpenAI-compatible endpoint including /v1')
   .option('--api-key-env <name>', 'environment variable holding the API key', 'OPENAI_API_KEY')
   .addOption(new Option('--shots <k>', 'k normal reference images before the query (0: the query alone)').argParser(wholeNumberArgument(0)).default(0))
@@ -102,7 +103,7 @@ const runCommand = program
 addScoringOptions(runCommand)
   .action(async (options) => {
     const datasets = await loadDatasets(options.dataset, options.root, options.manifest, options.templates);
-    const model = await createModel(options.model, { baseUrl: options.baseUrl, apiKeyEnv: options.apiKeyEnv, concurrency: options.concurrency, backend: options.backend, maxMemory: options.maxMemory, maxPixels: options.maxPixels });
+    const model = await createModel(options.model, { baseUrl: options.baseUrl, apiKeyEnv: options.apiKeyEnv, concurrency: options.concurrency, backend: options.backend, maxMemory: options.maxMemory, maxPixels: options.maxPixels, multiImage: options.multiImage });
     const judgeBaseUrl = options.judgeBaseUrl ?? options.baseUrl;
     const judge = options.judge ? await createModel(options.judge, { ...(judgeBaseUrl ? { baseUrl: judgeBaseUrl } : {}), apiKeyEnv: options.apiKeyEnv, concurrency: options.concurrency, backend: options.backend, maxMemory: options.maxMemory }, '--judge') : undefined;
     const controller = new AbortController();

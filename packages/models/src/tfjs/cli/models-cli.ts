@@ -16,7 +16,8 @@ const whole = wholeNumberArgument;
 const number = numberArgument;
 const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']);
 const maxMemoryOption = () => new Option('--max-memory <GB>', "refuse a model whose float32 inference estimate exceeds this (default: the machine's memory)").argParser(positiveNumberArgument);
-const loadOptions = (o: { maxMemory?: number }) => (o.maxMemory !== undefined ? { maxMemoryBytes: o.maxMemory * 1024 ** 3 } : {});
+const multiImageOption = () => new Option('--multi-image <mode>', 'LLaVA-OneVision, several images in a request: square (each whole, as current transformers) or anyres (each tiled, as older releases)').choices(['square', 'anyres']);
+const loadOptions = (o: { maxMemory?: number; multiImage?: 'square' | 'anyres' }) => ({ ...(o.maxMemory !== undefined ? { maxMemoryBytes: o.maxMemory * 1024 ** 3 } : {}), ...(o.multiImage ? { multiImage: o.multiImage } : {}) });
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const program = new Command().name('iad-r1-models').description('Open, inspect and run the in-process models of IAD-R1 (Hugging Face checkpoints and TinyVLM) in TensorFlow.js.').showHelpAfterError();
@@ -29,7 +30,7 @@ program
   .addOption(new Option('--batch <n>', 'sequences per step for the estimates').argParser(whole(1)).default(1))
   .addOption(new Option('--lora-rank <r>', 'rank for the LoRA estimate').argParser(whole(1)).default(16))
   .addOption(new Option('--images <n>', 'images per sequence, for models with a vision tower').argParser(whole(0)).default(0))
-  .addOption(new Option('--image-pixels <n>', 'pixels per image after resizing (Qwen2-VL: its max_pixels)').argParser(whole(1)).default(480000))
+  .addOption(new Option('--image-pixels <n>', 'pixels per image (Qwen2-VL: after resizing, its max_pixels; LLaVA-OneVision: the original square image, whose grid sets the tiles)').argParser(whole(1)).default(480000))
   .option('--json', 'print JSON instead of a table')
   .addHelpText('after', '\nExample:\n  iad-r1-models inspect Qwen2.5-0.5B-Instruct --sequence-length 2048 --lora-rank 16')
   .action(async (input: string, o) => {
@@ -101,6 +102,7 @@ program
   .addOption(new Option('--seed <n>').argParser(whole(0)).default(0))
   .addOption(backendOption())
   .addOption(maxMemoryOption())
+  .addOption(multiImageOption())
   .addHelpText('after', '\nExample:\n  iad-r1-models generate --model Qwen2.5-0.5B-Instruct --request request.json --max-new-tokens 64')
   .action(async (o) => {
     await selectBackend({ ...(o.backend ? { prefer: o.backend } : {}), log: say });
@@ -126,6 +128,7 @@ program
   .addOption(new Option('--positions <k>', "last K positions, or 'all'").default('1'))
   .addOption(backendOption())
   .addOption(maxMemoryOption())
+  .addOption(multiImageOption())
   .addHelpText('after', '\nExample:\n  iad-r1-models logits --model tiny-qwen2 --request request.json --positions all > ours.json')
   .action(async (o) => {
     const positions = o.positions === 'all' ? Infinity : whole(1)(o.positions);
