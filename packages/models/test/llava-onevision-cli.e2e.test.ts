@@ -50,10 +50,13 @@ describe('iad-r1-models on a LLaVA-OneVision checkpoint', () => {
 
   it('inspect: the architecture and the tower’s tiles in the estimate', async () => {
     const inspect = async (...args: string[]) => JSON.parse((await run('node', [cli, 'inspect', checkpoint, '--json', '--sequence-length', '512', ...args])).stdout);
-    const [plain, images] = [await inspect(), await inspect('--images', '2', '--image-pixels', String(90 * 90))];
+    const [plain, images, pair] = [await inspect(), await inspect('--images', '1', '--image-pixels', String(90 * 90)), await inspect('--images', '2', '--image-pixels', String(90 * 90))];
     expect(images).toMatchObject({ architecture: 'llava_onevision', layers: 2, hiddenSize: 32, vocabSize: 272 });
     // A 90 × 90 image: the whole image and its 3 × 3 grid, 10 tiles of 49 patches, through 3 layers
-    // (58·16 + 11·24 + 4.4·2 heads·49 patches per layer and patch), 4 bytes, 2 images.
-    expect(images.estimate.activations - plain.estimate.activations).toBeCloseTo(4 * 2 * 490 * 3 * (58 * 16 + 11 * 24 + 4.4 * 2 * 49), 0);
+    // (58·16 + 11·24 + 4.4·2 heads·49 patches per layer and patch), 4 bytes; two images in a
+    // sequence are each read whole, 49 patches.
+    const perPatch = 3 * (58 * 16 + 11 * 24 + 4.4 * 2 * 49);
+    expect(images.estimate.activations - plain.estimate.activations).toBeCloseTo(4 * 490 * perPatch, 0);
+    expect(pair.estimate.activations - plain.estimate.activations).toBeCloseTo(4 * 2 * 49 * perPatch, 0);
   });
 });

@@ -200,7 +200,9 @@ describe('LLaVA-OneVision checkpoints', () => {
   it('estimates memory from the config with the tower’s tiles (a 1,024² image: the whole image and 3 × 3 tiles)', () => {
     const shape = llavaOnevisionArchitecture.shape(tinyLlavaOnevisionConfig(), 'config.json');
     // 1024 px side in the tiny config's 30-pixel grids: the largest, 90 × 90 → 1 + 9 tiles of 49 patches.
-    expect(shape.vision?.patchesPerImage?.(1024 * 1024)).toBe(10 * 49);
+    expect(shape.vision?.patchesPerImage?.(1024 * 1024, 1)).toBe(10 * 49);
+    // Two images in a sequence are each read whole.
+    expect(shape.vision?.patchesPerImage?.(1024 * 1024, 2)).toBe(49);
     const without = estimateMemory(shape, { sequenceLength: 256 });
     const withImage = estimateMemory(shape, { sequenceLength: 256, images: 1, imagePixels: 1024 * 1024 });
     // The tower's term, 4 · patches · layers · (58·E + 11·I + 4.4·heads·span): attention spans one tile (49), not all 490 patches.

@@ -67,18 +67,3 @@ export async function imageSize(image: ImageInput): Promise<{ width: number; hei
   return { width: meta.width, height: meta.height };
 }
 
-/** Decoded pixels resized with the cubic kernel (sharp) to width × height, as {@link decodeRgb} does from a file. */
-export async function resizeRgb(rgb: RgbImage, size: { width: number; height: number }): Promise<RgbImage> {
-  if (size.width === rgb.width && size.height === rgb.height) return rgb;
-  let sharp: (input: Buffer, options: { raw: { width: number; height: number; channels: 3 } }) => import('sharp').Sharp;
-  try {
-    sharp = (await import('sharp')).default as unknown as typeof sharp;
-  } catch {
-    throw new MissingDependencyError('sharp', 'resizing images', 'npm install sharp');
-  }
-  const { data, info } = await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
-    .resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-}

@@ -61,6 +61,7 @@ export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig } from './
 
 // Images and training.
 export { type ImageLoader, type RgbImage, decodeRgb, imageSize, sharpImageLoader } from './image-loader';
+export { pilBicubicResize } from './pil-bicubic-resize';
 export { AdamW, type AdamWOptions, clipByGlobalNorm, cosineWithWarmup } from './training/adamw';
 export { NonFiniteLossError } from './training/non-finite-loss-error';
 export { BackendUnavailableError, ImageDecodeError, MissingDependencyError } from './environment-errors';

@@ -69,7 +69,7 @@ export function estimateMemory(shape: ArchitectureShape, options: MemoryEstimate
   const perLayer = PER_HIDDEN * shape.hiddenSize + PER_INTERMEDIATE * shape.intermediateSize + PER_HEAD_KEY * shape.heads * T;
   // The vision tower, with the same coefficients per patch and block (each image attends to itself).
   const v = shape.vision;
-  const patches = v && options.images ? (v.patchesPerImage ? v.patchesPerImage(options.imagePixels ?? 0) : Math.floor((options.imagePixels ?? 0) / v.patchSize ** 2)) : 0;
+  const patches = v && options.images ? (v.patchesPerImage ? v.patchesPerImage(options.imagePixels ?? 0, options.images) : Math.floor((options.imagePixels ?? 0) / v.patchSize ** 2)) : 0;
   const perBlock = v ? PER_HIDDEN * v.width + PER_INTERMEDIATE * v.mlpWidth + PER_HEAD_KEY * v.heads * Math.min(patches, v.attentionSpan ?? patches) : 0;
   const vision = v && options.images ? batch * options.images * patches * v.depth * perBlock : 0;
   const activations = 4 * (tokens * shape.layers * perLayer + vision + PER_LOGIT * completion * shape.vocabSize);

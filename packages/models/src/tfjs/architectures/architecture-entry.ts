@@ -41,8 +41,8 @@ export interface ArchitectureShape {
     heads: number;
     patchSize: number;
     mergeSize: number;
-    /** Patches the tower reads for one image of this many pixels, when it is not pixels / patch² (LLaVA-OneVision's tiles). */
-    patchesPerImage?: (imagePixels: number) => number;
+    /** Patches the tower reads for one image of this many pixels in a sequence of `images`, when it is not pixels / patch² (LLaVA-OneVision's tiles). */
+    patchesPerImage?: (imagePixels: number, images: number) => number;
     /** Patches one attends over, when attention stays within a tile (LLaVA-OneVision: P²). */
     attentionSpan?: number;
   };

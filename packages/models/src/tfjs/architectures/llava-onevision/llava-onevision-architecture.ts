@@ -34,8 +34,10 @@ export const llavaOnevisionArchitecture: ArchitectureEntry = {
         heads: c.vision.heads,
         patchSize: c.vision.patchSize,
         mergeSize: 1,
-        // A square image of that many pixels: the whole image and the tiles of its grid resolution.
-        patchesPerImage: (pixels) => {
+        // One square image of that many pixels: the whole image and the tiles of its grid
+        // resolution; several in a sequence: each read whole (the default multiImage: 'square').
+        patchesPerImage: (pixels, images) => {
+          if (images > 1) return P2;
           const side = Math.max(1, Math.round(Math.sqrt(pixels)));
           const [h, w] = selectBestResolution(side, side, c.gridPinpoints);
           return P2 * (1 + (h / c.vision.imageSize) * (w / c.vision.imageSize));

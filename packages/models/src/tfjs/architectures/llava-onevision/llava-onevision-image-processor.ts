@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ImageInput } from '../../../chat';
-import { type RgbImage, decodeRgb, resizeRgb } from '../../image-loader';
+import { type RgbImage, decodeRgb } from '../../image-loader';
+import { pilBicubicResize } from '../../pil-bicubic-resize';
 import { ConfigFieldError } from '../config-field-error';
 import { readJsonFile } from '../hf-folder';
 import type { LlavaOnevisionConfig } from './llava-onevision-config';
@@ -181,8 +182,8 @@ function writeTile(rgb: RgbImage, top: number, left: number, size: number, c: Ll
 }
 
 /**
- * The processor for one image. Tiled: the best grid resolution, an aspect-preserving cubic resize
- * into it (sharp; the reference resamples with PIL's bicubic, measured in the models README),
+ * The processor for one image (decoded with sharp, resized with PIL's bicubic to the bit). Tiled:
+ * the best grid resolution, an aspect-preserving resize into it,
  * black padding centred, tiles row by row, and the whole image resized to one tile before them.
  * Whole: padded to a square with the mean colour (as integers 0–255), resized to one tile.
  */
@@ -196,18 +197,18 @@ export async function processLlavaOnevisionImage(image: ImageInput, c: LlavaOnev
     const fill = c.mean.map((m) => Math.trunc(m * 255));
     const square = padded(rgb, side, side, Math.floor((side - rgb.height) / 2), Math.floor((side - rgb.width) / 2), fill);
     const pixels = new Float32Array(tileSize);
-    writeTile(await resizeRgb(square, { width: s, height: s }), 0, 0, s, c, pixels, 0);
+    writeTile(pilBicubicResize(square, { width: s, height: s }), 0, 0, s, c, pixels, 0);
     return { pixels, tiles: 1, size: s, original, grid: undefined };
   }
   const best = selectBestResolution(rgb.height, rgb.width, c.pinpoints);
   const inner = patchOutputSize(rgb.height, rgb.width, best);
   const [bestHeight, bestWidth] = best;
   // As the reference's divmod: the odd pixel of padding goes after the image.
-  const canvas = padded(await resizeRgb(rgb, inner), bestHeight, bestWidth, Math.floor((bestHeight - inner.height) / 2), Math.floor((bestWidth - inner.width) / 2), [0, 0, 0]);
+  const canvas = padded(pilBicubicResize(rgb, inner), bestHeight, bestWidth, Math.floor((bestHeight - inner.height) / 2), Math.floor((bestWidth - inner.width) / 2), [0, 0, 0]);
   const grid = { rows: bestHeight / s, columns: bestWidth / s };
   const tiles = 1 + grid.rows * grid.columns;
   const pixels = new Float32Array(tiles * tileSize);
-  writeTile(await resizeRgb(rgb, { width: s, height: s }), 0, 0, s, c, pixels, 0);
+  writeTile(pilBicubicResize(rgb, { width: s, height: s }), 0, 0, s, c, pixels, 0);
   for (let r = 0; r < grid.rows; r++) for (let col = 0; col < grid.columns; col++) writeTile(canvas, r * s, col * s, s, c, pixels, (1 + r * grid.columns + col) * tileSize);
   return { pixels, tiles, size: s, original, grid };
 }

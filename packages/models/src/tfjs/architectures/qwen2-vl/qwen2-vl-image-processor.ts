@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ImageInput } from '../../../chat';
-import { decodeRgb, imageSize } from '../../image-loader';
+import { decodeRgb } from '../../image-loader';
+import { pilBicubicResize } from '../../pil-bicubic-resize';
 import { ConfigFieldError } from '../config-field-error';
 import { readJsonFile } from '../hf-folder';
 
@@ -156,14 +157,13 @@ export function patchesFromPixels(pixels: ArrayLike<number>, height: number, wid
 }
 
 /**
- * The Qwen2-VL / Qwen2.5-VL image processor for one image: `smart_resize`, a cubic resize with
- * sharp (the reference resamples with PIL's bicubic; the two differ slightly, most values not at
- * all — measured in the models README), rescale and normalise with the checkpoint's mean and std, and
- * the patch order of {@link patchesFromPixels}.
+ * The Qwen2-VL / Qwen2.5-VL image processor for one image: `smart_resize`, PIL's bicubic resize
+ * reproduced to the bit ({@link pilBicubicResize}; the image is decoded with sharp), rescale and
+ * normalise with the checkpoint's mean and std, and the patch order of {@link patchesFromPixels}.
  */
 export async function processQwen2VlImage(image: ImageInput, c: Qwen2VlProcessorConfig): Promise<VisionPatches> {
-  const original = await imageSize(image);
+  const original = await decodeRgb(image);
   const target = c.resize ? smartResize(original.height, original.width, { factor: c.patchSize * c.mergeSize, minPixels: c.minPixels, maxPixels: c.maxPixels }) : original;
-  const rgb = await decodeRgb(image, target.width === original.width && target.height === original.height ? undefined : target);
+  const rgb = pilBicubicResize(original, target);
   return patchesFromPixels(rgb.data, rgb.height, rgb.width, c);
 }
