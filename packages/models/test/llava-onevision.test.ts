@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import type { ChatMessage } from '../src/index';
-import { ConfigFieldError, LlavaOnevisionForConditionalGeneration, type LlavaOnevisionBatch, applyLora, estimateMemory, llavaOnevisionArchitecture, loadModel, readSafetensors, sftLoss, tf, trainedVariables, writeSafetensors } from '../src/tfjs/index';
+import { ConfigFieldError, LlavaOnevisionForConditionalGeneration, ModelTooLargeError, type LlavaOnevisionBatch, applyLora, estimateMemory, llavaOnevisionArchitecture, loadModel, readSafetensors, sftLoss, tf, trainedVariables, writeSafetensors } from '../src/tfjs/index';
 import { expectCpuAndWasmAgree } from './fixtures/backend-agreement';
 import { expectGreedyTokensMatchFullPass } from './fixtures/decoding-checks';
 import { TINY_LLAVA_ONEVISION_PREPROCESSOR, tinyLlavaOnevision, tinyLlavaOnevisionConfig, tinyLlavaOnevisionTokenizer } from './fixtures/tiny-checkpoints';
@@ -207,5 +207,15 @@ describe('LLaVA-OneVision checkpoints', () => {
     const withImage = estimateMemory(shape, { sequenceLength: 256, images: 1, imagePixels: 1024 * 1024 });
     // The tower's term, 4 · patches · layers · (58·E + 11·I + 4.4·heads·span): attention spans one tile (49), not all 490 patches.
     expect(withImage.activations - without.activations).toBeCloseTo(4 * 490 * 3 * (58 * 16 + 11 * 24 + 4.4 * 2 * 49), 3);
+  });
+
+  it('refuses, before reading any weight, a checkpoint whose float32 inference estimate exceeds the limit (the 7B sizes)', async () => {
+    const folder = temp('seven-b');
+    mkdirSync(folder);
+    const vision = { model_type: 'siglip_vision_model', hidden_size: 1152, image_size: 384, intermediate_size: 4304, num_attention_heads: 16, num_hidden_layers: 26, patch_size: 14, vision_use_head: false };
+    const text = { model_type: 'qwen2', vocab_size: 152128, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, tie_word_embeddings: false };
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ architectures: ['LlavaOnevisionForConditionalGeneration'], model_type: 'llava_onevision', text_config: text, vision_config: vision }));
+    // No weights in the folder: reaching them would fail otherwise. 8.03 B parameters are 32 GB in float32.
+    await expect(loadModel(folder, { maxMemoryBytes: 16 * 1024 ** 3 })).rejects.toThrow(ModelTooLargeError);
   });
 });
