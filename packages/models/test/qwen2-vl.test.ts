@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { photoLikeImage } from './fixtures/photo-like-image';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectCpuAndWasmAgree } from './fixtures/backend-agreement';
 import { maxRelativeError } from './reference/max-relative-error';
@@ -17,16 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'iad-r1-qwen2vl-'));
 const temp = (name: string) => join(dir, name);
 const VARIANTS = ['qwen2_vl', 'qwen2_5_vl'] as const;
 
-/** A photo-like test image: smooth gradients with seeded noise, saved as PNG. */
-async function photo(name: string, width: number, height: number, seed: number): Promise<string> {
-  let s = seed;
-  const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(120 + 80 * Math.sin((x + 2 * c) / 7) * Math.cos(y / 5) + 40 * (random() - 0.5))));
-  const file = temp(name);
-  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(file);
-  return file;
-}
+const photo = (name: string, width: number, height: number, seed: number) => photoLikeImage(dir, name, width, height, seed);
 
 let query: string;
 let reference: string;

@@ -159,3 +159,34 @@ export function qwen2DecodeRows(
     },
   );
 }
+
+/**
+ * Token ids with the i-th image token repeated `counts[i]` times (the image's feature count); throws
+ * when the chat template placed another number of image tokens than there are images.
+ */
+export function expandImageTokens(encoded: readonly number[], imageTokenId: number, counts: readonly number[]): number[] {
+  const ids: number[] = [];
+  let k = 0;
+  for (const id of encoded) {
+    if (id !== imageTokenId) {
+      ids.push(id);
+      continue;
+    }
+    const count = counts[k++];
+    if (count === undefined) throw new RangeError(`the chat template placed more image tokens than the ${counts.length} image(s) of the conversation`);
+    for (let i = 0; i < count; i++) ids.push(id);
+  }
+  if (k !== counts.length) throw new RangeError(`the chat template placed ${k} image token(s) for ${counts.length} image(s)`);
+  return ids;
+}
+
+/** Token embeddings [N, H] with each image token's row replaced by the next row of `features`, in order. */
+export function placeImageFeatures(tokens: Tensor, features: Tensor, ids: Int32Array, imageTokenId: number): Tensor {
+  return tf.tidy(() => {
+    const placed = new Int32Array(ids.length);
+    let k = 0;
+    ids.forEach((id, i) => (placed[i] = id === imageTokenId ? ids.length + k++ : i));
+    if (k !== features.shape[0]) throw new RangeError(`${k} image tokens for ${features.shape[0]} image features`);
+    return gatherRows(tf.concat([tokens, features]), tf.tensor1d(placed, 'int32'));
+  });
+}

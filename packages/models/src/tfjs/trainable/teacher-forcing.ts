@@ -1,9 +1,14 @@
-import type { ChatMessage } from '../../chat';
+import type { ChatMessage, ImageInput } from '../../chat';
 import type { TrainingBatch, TrainingExample } from './trainable-model';
 
 /** A conversation without its final assistant message (the completion being taught), if it has one. */
 export function promptMessages(messages: readonly ChatMessage[]): readonly ChatMessage[] {
   return messages[messages.length - 1]?.role === 'assistant' ? messages.slice(0, -1) : messages;
+}
+
+/** The image parts of a conversation, in order of appearance. */
+export function imageInputsOf(messages: readonly ChatMessage[]): ImageInput[] {
+  return messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.flatMap((p) => (p.type === 'image' ? [p.image] : []))));
 }
 
 /** The text of a final assistant message, or undefined. */

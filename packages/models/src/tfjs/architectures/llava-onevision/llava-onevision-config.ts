@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigFieldError } from '../config-field-error';
+import { ConfigFieldError, parseConfigFields as parse } from '../config-field-error';
 import { type Qwen2DecoderConfig, qwen2DecoderConfig } from '../qwen2/qwen2-config';
 
 /** The SigLIP vision tower's sizes, from `vision_config` (transformers' `SiglipVisionConfig` defaults). */
@@ -78,14 +78,6 @@ const visionSchema = z
   })
   .passthrough();
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown, file: string, prefix: string): T {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigFieldError(file, [prefix, ...(issue?.path ?? [])].filter(Boolean).join('.') || '(root)', issue?.message ?? 'invalid');
-  }
-  return parsed.data;
-}
 
 /**
  * Reads a LLaVA-OneVision config.json (`LlavaOnevisionForConditionalGeneration`): the Qwen2 decoder

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { ChatMessage, ImageInput } from '../../../chat';
+import type { ChatMessage } from '../../../chat';
 import type { GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
 import { storedDtypeOf } from '../../checkpoint/dtype';
@@ -10,9 +10,9 @@ import { rotaryInverseFrequencies, rotaryTables } from '../../nn/rotary';
 import { type LinearModule, type WeightSpec, WeightSet } from '../../nn/weights';
 import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
-import { completionIdsOf, promptMessages, rightPaddedBatch } from '../../trainable/teacher-forcing';
+import { completionIdsOf, imageInputsOf, promptMessages, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
-import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
+import { expandImageTokens, generateInChunks, leftPadded, lossPositionLogProbs, placeImageFeatures, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
 import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from '../qwen2/qwen2-decoder';
 import { packImageFeatures, projectFeatures, projectorLinears, projectorSpecs } from './image-features';
@@ -61,10 +61,6 @@ interface PromptRow {
  */
 function asParts(messages: readonly ChatMessage[]): ChatMessage[] {
   return messages.map((m) => (typeof m.content === 'string' ? { ...m, content: [{ type: 'text' as const, text: m.content }] } : m));
-}
-
-function imagesOf(messages: readonly ChatMessage[]): ImageInput[] {
-  return messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.flatMap((p) => (p.type === 'image' ? [p.image] : []))));
 }
 
 /**
@@ -181,25 +177,13 @@ export class LlavaOnevisionForConditionalGeneration implements TrainableModel {
    */
   async promptRow(messages: readonly ChatMessage[]): Promise<PromptRow> {
     const prompt = asParts(promptMessages(messages));
-    const inputs = imagesOf(prompt);
+    const inputs = imageInputsOf(prompt);
     const tiled = inputs.length === 1 || this.processor.multiImage === 'anyres';
     const images = await Promise.all(inputs.map((image) => processLlavaOnevisionImage(image, this.processor, tiled)));
     const encoded = this.tokenizer.encode(this.tokenizer.renderChat(prompt, { addGenerationPrompt: true }));
     if (this.parsed.videoTokenId !== undefined && encoded.includes(this.parsed.videoTokenId)) throw new RangeError('video inputs are not supported');
     const counts = { patchesPerSide: this.parsed.vision.patchesPerSide, size: this.processor.size, pinpoints: this.processor.pinpoints, maxTiles: this.parsed.maxTiles };
-    const ids: number[] = [];
-    let k = 0;
-    for (const id of encoded) {
-      if (id !== this.parsed.imageTokenId) {
-        ids.push(id);
-        continue;
-      }
-      const image = images[k++];
-      if (!image) throw new RangeError(`the chat template placed more image tokens than the ${images.length} image(s) of the conversation`);
-      for (let i = imageTokenCount(image.original, tiled, counts); i > 0; i--) ids.push(id);
-    }
-    if (k !== images.length) throw new RangeError(`the chat template placed ${k} image token(s) for ${images.length} image(s)`);
-    return { ids, images };
+    return { ids: expandImageTokens(encoded, this.parsed.imageTokenId, images.map((image) => imageTokenCount(image.original, tiled, counts))), images };
   }
 
   async prepareTrainingBatch(examples: readonly TrainingExample[]): Promise<LlavaOnevisionBatch> {
@@ -227,12 +211,7 @@ export class LlavaOnevisionForConditionalGeneration implements TrainableModel {
     return tf.tidy(() => {
       const tokens = gatherRows(this.weights.get(`${this.naming.text}.embed_tokens.weight`), tf.tensor1d(ids, 'int32'));
       if (images.length === 0) return tokens;
-      const features = tf.concat(images.map((image) => this.imageFeatures(image)));
-      const placed = new Int32Array(ids.length);
-      let k = 0;
-      ids.forEach((id, i) => (placed[i] = id === this.parsed.imageTokenId ? ids.length + k++ : i));
-      if (k !== features.shape[0]) throw new RangeError(`${k} image tokens for ${features.shape[0]} image features`);
-      return gatherRows(tf.concat([tokens, features]), tf.tensor1d(placed, 'int32'));
+      return placeImageFeatures(tokens, tf.concat(images.map((image) => this.imageFeatures(image))), ids, this.parsed.imageTokenId);
     });
   }
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ImageInput } from '../../../chat';
 import { type RgbImage, decodeRgb } from '../../image-loader';
 import { pilBicubicResize } from '../../pil-bicubic-resize';
-import { ConfigFieldError } from '../config-field-error';
+import { ConfigFieldError, parseConfigFields } from '../config-field-error';
 import { readJsonFile } from '../hf-folder';
 import type { LlavaOnevisionConfig } from './llava-onevision-config';
 
@@ -122,12 +122,7 @@ export function llavaOnevisionProcessorConfigOf(c: z.output<typeof llavaOnevisio
 export async function readLlavaOnevisionProcessorConfig(dir: string, model: LlavaOnevisionConfig, multiImage?: MultiImageMode): Promise<LlavaOnevisionProcessorConfig> {
   const file = join(dir, 'preprocessor_config.json');
   const raw = existsSync(file) ? await readJsonFile(dir, 'preprocessor_config.json') : {};
-  const parsed = llavaOnevisionProcessorSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigFieldError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
-  }
-  return llavaOnevisionProcessorConfigOf(parsed.data, model, file, multiImage);
+  return llavaOnevisionProcessorConfigOf(parseConfigFields(llavaOnevisionProcessorSchema, raw, file), model, file, multiImage);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigFieldError } from '../config-field-error';
+import { ConfigFieldError, parseConfigFields as parse } from '../config-field-error';
 import { type Qwen2DecoderConfig, qwen2DecoderConfig } from '../qwen2/qwen2-config';
 
 /** The two Qwen vision-language generations this folder implements. */
@@ -70,14 +70,6 @@ const topSchema = z
   })
   .passthrough();
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown, file: string, prefix: string): T {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigFieldError(file, [prefix, ...(issue?.path ?? [])].filter(Boolean).join('.') || '(root)', issue?.message ?? 'invalid');
-  }
-  return parsed.data;
-}
 
 /**
  * Reads a Qwen2-VL or Qwen2.5-VL config.json — the text fields at the top level (as the released

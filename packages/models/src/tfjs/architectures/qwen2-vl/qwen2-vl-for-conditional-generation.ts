@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { ChatMessage, ImageInput } from '../../../chat';
+import type { ChatMessage } from '../../../chat';
 import type { GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
 import { storedDtypeOf } from '../../checkpoint/dtype';
@@ -10,9 +10,9 @@ import { rotaryInverseFrequencies } from '../../nn/rotary';
 import { type LinearModule, WeightSet } from '../../nn/weights';
 import { type Tensor, type Variable, tf } from '../../tf';
 import { HfTokenizer } from '../../tokenizer/hf-tokenizer';
-import { completionIdsOf, promptMessages, rightPaddedBatch } from '../../trainable/teacher-forcing';
+import { completionIdsOf, imageInputsOf, promptMessages, rightPaddedBatch } from '../../trainable/teacher-forcing';
 import type { SaveOptions, TrainableModel, TrainingBatch, TrainingExample } from '../../trainable/trainable-model';
-import { generateInChunks, leftPadded, lossPositionLogProbs, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
+import { expandImageTokens, generateInChunks, leftPadded, lossPositionLogProbs, placeImageFeatures, qwen2DecodeRows, stopTokenIdsOf } from '../causal-lm-parts';
 import { readGenerationConfig, readJsonFile, saveHfFolder } from '../hf-folder';
 import { type RotaryInputs, qwen2Decoder, qwen2DecoderSpecs, qwen2LayerLinears, qwen2Logits } from '../qwen2/qwen2-decoder';
 import { type MropePositions, mropePositions, mropeTables, paddedMropePositions } from './mrope';
@@ -47,10 +47,6 @@ function isQwen2VlBatch(batch: TrainingBatch): batch is Qwen2VlBatch {
   return 'positions' in batch && 'images' in batch;
 }
 
-/** The image parts of a conversation, in order. */
-function imagesOf(messages: readonly ChatMessage[]): ImageInput[] {
-  return messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.flatMap((p) => (p.type === 'image' ? [p.image] : []))));
-}
 
 /** One prompt, tokenised, each image's placeholder expanded to its merged tokens. */
 interface PromptRow {
@@ -167,22 +163,11 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
    */
   async promptRow(messages: readonly ChatMessage[]): Promise<PromptRow> {
     const prompt = promptMessages(messages);
-    const images = await Promise.all(imagesOf(prompt).map((image) => processQwen2VlImage(image, this.processor)));
+    const images = await Promise.all(imageInputsOf(prompt).map((image) => processQwen2VlImage(image, this.processor)));
     const encoded = this.tokenizer.encode(this.tokenizer.renderChat(prompt, { addGenerationPrompt: true }));
     if (this.parsed.videoTokenId !== undefined && encoded.includes(this.parsed.videoTokenId)) throw new RangeError('video inputs are not supported');
     const merge = this.processor.mergeSize ** 2;
-    const ids: number[] = [];
-    let k = 0;
-    for (const id of encoded) {
-      if (id !== this.parsed.imageTokenId) {
-        ids.push(id);
-        continue;
-      }
-      const image = images[k++];
-      if (!image) throw new RangeError(`the chat template placed more image tokens than the ${images.length} image(s) of the conversation`);
-      for (let i = 0; i < (image.gridH * image.gridW) / merge; i++) ids.push(id);
-    }
-    if (k !== images.length) throw new RangeError(`the chat template placed ${k} image token(s) for ${images.length} image(s)`);
+    const ids = expandImageTokens(encoded, this.parsed.imageTokenId, images.map((image) => (image.gridH * image.gridW) / merge));
     const m = this.processor.mergeSize;
     const positions = mropePositions(ids, this.parsed.imageTokenId, images.map((g) => ({ t: g.gridT, h: g.gridH / m, w: g.gridW / m })));
     return { ids, images, positions };
@@ -210,11 +195,7 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
       const tokens = gatherRows(this.weights.get(`${this.naming.text}.embed_tokens.weight`), tf.tensor1d(ids, 'int32'));
       if (images.length === 0) return tokens;
       const features = tf.concat(images.map((image) => encodeQwen2VlImage(tf.tensor2d(image.patches, [image.gridT * image.gridH * image.gridW, image.patches.length / (image.gridT * image.gridH * image.gridW)]), image.gridH, image.gridW, this.weights, c.vision, c.variant, this.naming.visual)));
-      const placed = new Int32Array(ids.length);
-      let k = 0;
-      ids.forEach((id, i) => (placed[i] = id === c.imageTokenId ? ids.length + k++ : i));
-      if (k !== features.shape[0]) throw new RangeError(`${k} image tokens for ${features.shape[0]} image features`);
-      return gatherRows(tf.concat([tokens, features]), tf.tensor1d(placed, 'int32'));
+      return placeImageFeatures(tokens, features, ids, c.imageTokenId);
     });
   }
 

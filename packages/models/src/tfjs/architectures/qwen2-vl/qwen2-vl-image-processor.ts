@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ImageInput } from '../../../chat';
 import { decodeRgb } from '../../image-loader';
 import { pilBicubicResize } from '../../pil-bicubic-resize';
-import { ConfigFieldError } from '../config-field-error';
+import { ConfigFieldError, parseConfigFields } from '../config-field-error';
 import { readJsonFile } from '../hf-folder';
 
 /**
@@ -81,12 +81,7 @@ export interface Qwen2VlProcessorConfig {
 export async function readQwen2VlProcessorConfig(dir: string, override: { minPixels?: number; maxPixels?: number } = {}): Promise<Qwen2VlProcessorConfig> {
   const file = join(dir, 'preprocessor_config.json');
   const raw = existsSync(file) ? await readJsonFile(dir, 'preprocessor_config.json') : {};
-  const parsed = qwen2VlProcessorSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigFieldError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
-  }
-  return processorConfigOf(parsed.data, override);
+  return processorConfigOf(parseConfigFields(qwen2VlProcessorSchema, raw, file), override);
 }
 
 /** Resolves parsed `preprocessor_config.json` fields (newer files keep the bounds in `size`). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigFieldError } from '../config-field-error';
+import { ConfigFieldError, parseConfigFields } from '../config-field-error';
 
 const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish();
 
@@ -59,12 +59,7 @@ export interface Qwen2DecoderConfig {
  * supported (another activation, RoPE scaling, sliding-window attention, attention dropout).
  */
 export function qwen2DecoderConfig(raw: unknown, file: string, options: { allowRopeTypes?: readonly string[] } = {}): Qwen2DecoderConfig {
-  const parsed = qwen2ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigFieldError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
-  }
-  const c = parsed.data;
+  const c = parseConfigFields(qwen2ConfigSchema, raw, file);
   if (c.hidden_act !== 'silu') throw new ConfigFieldError(file, 'hidden_act', `${JSON.stringify(c.hidden_act)} is not supported (Qwen2 uses "silu")`);
   const allowed = ['default', ...(options.allowRopeTypes ?? [])];
   const scaling = c.rope_scaling ?? null;
