@@ -6,6 +6,7 @@ import {
   type TypeLevel,
   expertAdToPaSft,
   expertAdToScGrpo,
+  llamaFactoryDatasetEntry,
   paSftRecordSchema,
   scGrpoRecordSchema,
   toJsonl,
@@ -55,16 +56,6 @@ export interface IntegrateResult {
 }
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
-
-/** LLaMA-Factory `dataset_info.json` entry for a sharegpt-style file with images. */
-function llamaFactoryEntry(fileName: string): Record<string, unknown> {
-  return {
-    file_name: fileName,
-    formatting: 'sharegpt',
-    columns: { messages: 'messages', images: 'images' },
-    tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
-  };
-}
 
 /**
  * Step 5 (integrate): assembles the accepted and edited records (and, with `autoAccept`, the
@@ -144,7 +135,7 @@ export async function integrate(options: IntegrateOptions): Promise<IntegrateRes
   await writeFileAtomic(join(out, F.paSftOneShot), json(toPaSft(1)));
   await writeFileAtomic(join(out, F.scGrpo), json(toScGrpo(0)));
   await writeFileAtomic(join(out, F.scGrpoOneShot), json(toScGrpo(1)));
-  await writeFileAtomic(join(out, F.datasetInfo), json({ iad_r1_pa_sft: llamaFactoryEntry(F.paSft), iad_r1_pa_sft_1shot: llamaFactoryEntry(F.paSftOneShot) }));
+  await writeFileAtomic(join(out, F.datasetInfo), json({ iad_r1_pa_sft: llamaFactoryDatasetEntry(F.paSft), iad_r1_pa_sft_1shot: llamaFactoryDatasetEntry(F.paSftOneShot) }));
   await writeFileAtomic(join(out, F.split), json({ seed, paSftShare: share, paSft: paSft.map((r) => r.id), scGrpo: scGrpo.map((r) => r.id) }));
   await writeFileAtomic(join(out, F.stats), json(stats));
   return { records, paSft, scGrpo, stats };

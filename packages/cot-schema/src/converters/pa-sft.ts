@@ -116,3 +116,19 @@ export function typeFields(id: string | number, text: string): Pick<ExpertAdReco
   }
   return coarseType.toLowerCase() === text.trim().toLowerCase() ? { coarseType } : { coarseType, fineType: text.trim() };
 }
+
+/**
+ * The `dataset_info.json` entry LLaMA-Factory reads a PA-SFT file by (its `DatasetAttr`, src/llamafactory/data/parser.py): sharegpt formatting, the
+ * `messages` and `images` columns, OpenAI-style role and content tags.
+ *
+ * @example
+ * const info = { iad_r1_pa_sft: llamaFactoryDatasetEntry('pa-sft.json') };
+ */
+export function llamaFactoryDatasetEntry(fileName: string): Record<string, unknown> {
+  return {
+    file_name: fileName,
+    formatting: 'sharegpt',
+    columns: { messages: 'messages', images: 'images' },
+    tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
+  };
+}

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { llamaFactoryDatasetEntry } from '@iad-r1/cot-schema';
 import { DOCUMENTED_SUPPORT } from '../backbones';
 import { CHECKPOINTS, type RecipeContext, type RecipeFile, json } from '../recipe-context';
 import { shellScript } from '../shell-script';
@@ -8,16 +9,6 @@ export const LLAMA_FACTORY_FOLDER = 'pa-sft-llamafactory';
 
 /** LLaMA-Factory dataset names, by shot count. */
 const DATASET_NAMES = { 0: 'iad_r1_pa_sft', 1: 'iad_r1_pa_sft_1shot' } as const;
-
-/** A `dataset_info.json` entry for a sharegpt file with an images column (src/llamafactory/data/parser.py `DatasetAttr`). */
-function datasetInfoEntry(fileName: string): Record<string, unknown> {
-  return {
-    file_name: fileName,
-    formatting: 'sharegpt',
-    columns: { messages: 'messages', images: 'images' },
-    tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
-  };
-}
 
 /** The training YAML `llamafactory-cli train` reads (keys of LLaMA-Factory's hparams dataclasses). */
 export function llamaFactoryTrainingConfig(context: RecipeContext): Record<string, unknown> {
@@ -82,7 +73,7 @@ export function llamaFactoryFolder(context: RecipeContext): RecipeFile[] {
   for (const k of context.shots) {
     const fileName = k === 0 ? 'pa_sft.json' : 'pa_sft_1shot.json';
     files.push({ path: `${dir}/data/${fileName}`, content: json(context.sets.paSft[k] ?? []) });
-    info[DATASET_NAMES[k]] = datasetInfoEntry(fileName);
+    info[DATASET_NAMES[k]] = llamaFactoryDatasetEntry(fileName);
   }
   files.push({ path: `${dir}/data/dataset_info.json`, content: json(info) });
   files.push({ path: `${dir}/pa_sft.yaml`, content: yaml(`PA-SFT of ${backbone.title} (written by iad-r1-recipes; keys: LLaMA-Factory's hparams)`, llamaFactoryTrainingConfig(context)) });
