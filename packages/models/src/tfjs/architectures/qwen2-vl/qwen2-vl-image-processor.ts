@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ImageInput } from '../../../chat';
 import { decodeRgb } from '../../image-loader';
 import { pilBicubicResize } from '../../pil-bicubic-resize';
-import { ConfigFieldError, parseConfigFields } from '../config-field-error';
+import { parseConfigFields } from '../config-field-error';
 import { readJsonFile } from '../hf-folder';
 
 /**
