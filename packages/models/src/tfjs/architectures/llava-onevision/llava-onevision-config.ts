@@ -78,7 +78,6 @@ const visionSchema = z
   })
   .passthrough();
 
-
 /**
  * Reads a LLaVA-OneVision config.json (`LlavaOnevisionForConditionalGeneration`): the Qwen2 decoder
  * under `text_config`, the SigLIP tower under `vision_config`, and the fields that shape the image

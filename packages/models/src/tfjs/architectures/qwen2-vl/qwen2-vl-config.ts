@@ -70,7 +70,6 @@ const topSchema = z
   })
   .passthrough();
 
-
 /**
  * Reads a Qwen2-VL or Qwen2.5-VL config.json — the text fields at the top level (as the released
  * checkpoints have them) or under `text_config` (as newer transformers saves them), the vision

@@ -47,7 +47,6 @@ function isQwen2VlBatch(batch: TrainingBatch): batch is Qwen2VlBatch {
   return 'positions' in batch && 'images' in batch;
 }
 
-
 /** One prompt, tokenised, each image's placeholder expanded to its merged tokens. */
 interface PromptRow {
   ids: number[];
