@@ -5,8 +5,7 @@
 
 import { erfGelu, tanhGelu } from '../../nn/activations';
 import { linear } from '../../nn/linear';
-import type { LinearModule, WeightSet, WeightSpec } from '../../nn/weights';
-import { linearSpecs } from '../../nn/weights';
+import { type LinearModule, type WeightSet, type WeightSpec, linearSpecs } from '../../nn/weights';
 import { type Tensor, tf } from '../../tf';
 import type { LlavaOnevisionConfig } from './llava-onevision-config';
 import { anyresMaxSize, unpaddedSize } from './llava-onevision-image-processor';
