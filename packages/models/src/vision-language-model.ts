@@ -10,7 +10,13 @@ export interface GenerateOptions {
   topK?: number;
   /** Completions per request (GRPO groups); default 1. */
   n?: number;
+  /** Sampling seed (in-process models: sample j of request i draws from its own stream seeded by (seed, i, j)). */
   seed?: number;
+  /**
+   * One seed per request, instead of deriving each from `seed`: what lets a trainer split requests
+   * across workers and still sample what a single batch would. In-process models only.
+   */
+  seeds?: readonly number[];
   /** Stop sequences. */
   stop?: string[];
   /** Cancels in-flight work. */

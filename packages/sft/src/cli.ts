@@ -50,6 +50,7 @@ const train = program
   .addOption(new Option('--vocab-size <n>', 'BPE vocabulary of a new model').argParser(whole).default(512))
   .addOption(new Option('--max-sequence <n>', 'longest sequence a new model takes (default: 256, or room for the longest example plus 64 tokens)').argParser(wholeNumberArgument(16)))
   .addOption(new Option('--seed <n>').argParser(whole).default(0))
+  .addOption(new Option('--workers <n>', 'threads sharing each batch, data-parallel (default: IAD_R1_WORKERS, else the cores available)').argParser(wholeNumberArgument(1)))
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
   .addHelpText('after', '\nExamples:\n  iad-r1-sft train --data data/synthetic/expert-ad.jsonl --out runs/pa-sft --epochs 2 --batch-size 8\n  iad-r1-sft train --data pa-sft.json --init Qwen2.5-0.5B-Instruct --lora-rank 16 --lr 2e-4 --out runs/lora --export runs/lora/adapter');
 addTrainedWeightsOptions(train).action(async (o) => {
@@ -99,6 +100,7 @@ addTrainedWeightsOptions(train).action(async (o) => {
       ...(o.groupByImages ? { batchGroups: imageCountGroups(examples) } : {}),
       checkpointEvery: o.checkpointEvery,
       seed: o.seed,
+      ...(o.workers !== undefined ? { workers: o.workers } : {}),
       ...trainedWeights,
       log: (line) => process.stderr.write(`${line}\n`),
       onStep: (m) => {

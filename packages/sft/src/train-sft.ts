@@ -2,21 +2,27 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AdamW,
+  type ShardContext,
+  type SftShardResult,
   type LoraSettingsInput,
   NonFiniteLossError,
   type TrainableModel,
   type TrainingExample,
   type TrainingLoopOptions,
   clipByGlobalNorm,
+  combineShardGradients,
   cosineWithWarmup,
   dataDigest,
+  defaultWorkers,
   indicesByLabel,
   labelsDigest,
   mulberry32,
   prepareTrainedWeights,
   resumeTrainingCheckpoint,
   saveTrainingCheckpoint,
-  sftLoss,
+  sftShardGradients,
+  shardRanges,
+  startTrainingWorkers,
   tf,
 } from '@iad-r1/models/tfjs';
 
@@ -50,6 +56,14 @@ export interface SftOptions extends TrainingLoopOptions<SftStepMetrics> {
    * `strata`, each group's batches hold the strata in their share. Default: batches mix freely.
    */
   batchGroups?: readonly string[];
+  /**
+   * Threads computing each micro-batch, this one included: the examples are split between them,
+   * each computes its share's loss and gradients on its own copy of the model, and the gradients
+   * are combined (weighted by completion tokens) before the one optimiser step. The result equals
+   * one thread's up to float rounding. Default: `IAD_R1_WORKERS`, else the cores available; at most
+   * the batch size.
+   */
+  workers?: number;
 }
 
 /** One line of `metrics.jsonl`. */
@@ -214,7 +228,9 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const losses: number[] = [];
   let checkpoint: string | undefined;
   const started = Date.now();
-  const grads = variables.map(([, v]) => v);
+  const shapes = variables.map(([, v]) => v.shape);
+  const context: ShardContext = { model, variables, state: new Map() };
+  const workers = await startTrainingWorkers({ workers: Math.min(options.workers ?? defaultWorkers(), batchSize), model, variables, log });
 
   try {
     // The epoch's batches, made once per epoch rather than once per step.
@@ -236,15 +252,19 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       for (let k = 0; k < accumulation; k++) {
         const indices = batches[inEpoch * accumulation + k];
         if (!indices) break;
-        const batch = await model.prepareTrainingBatch(indices.map((i) => examples[i] as TrainingExample));
-        tokens += batch.valid.reduce((a, b) => a + b, 0);
-        const { value, grads: g } = tf.variableGrads(() => sftLoss(model, batch) as tf.Scalar, grads);
-        const loss = (await value.data())[0] as number;
-        value.dispose();
+        const shards = shardRanges(indices.length, 1 + (workers?.pool.threads ?? 0)).map(([from, to]) => indices.slice(from, to).map((i) => examples[i] as TrainingExample));
+        const remote = workers?.pool.run('sft-gradients', shards.slice(1).map((shard) => ({ examples: shard })));
+        const local = await sftShardGradients(context, { examples: shards[0] as TrainingExample[] });
+        const parts = [{ result: local.result, grads: local.grads as tf.Tensor[] }, ...(remote ? (await remote).map((r) => ({ result: r.result as SftShardResult, grads: r.grads as Float32Array[] })) : [])];
+        // Each shard's loss is a mean over its completion tokens: weighted by them, the micro-batch's mean.
+        const lossTokens = parts.reduce((n, p) => n + p.result.lossTokens, 0);
+        const weights = parts.map((p) => (lossTokens > 0 ? p.result.lossTokens / lossTokens : 1 / parts.length));
+        tokens += parts.reduce((n, p) => n + p.result.tokens, 0);
+        const loss = parts.reduce((sum, p, k) => sum + (weights[k] as number) * p.result.loss, 0);
         lossSum += loss;
         micro++;
-        // A variable the batch did not touch (the vision tower on text-only data) has no gradient.
-        const ordered = variables.map(([, v]) => g[v.name] ?? tf.zerosLike(v));
+        const ordered = combineShardGradients(parts.map((p, k) => ({ grads: p.grads, weight: weights[k] as number })), shapes);
+        tf.dispose(local.grads as tf.Tensor[]);
         if (!accumulated) accumulated = ordered;
         else {
           const summed = accumulated.map((a, i) => tf.add(a, ordered[i] as tf.Tensor));
@@ -263,6 +283,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
       for (const t of averaged) t.dispose();
       const learningRate = cosineWithWarmup(state.step, { peak, warmupSteps, totalSteps });
       optimizer.step(clipped, learningRate);
+      workers?.pool.weightsChanged();
       for (const t of clipped) t.dispose();
       state.step++;
       losses.push(loss);
@@ -288,6 +309,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     if (state.step > resumedFrom || !checkpoint) checkpoint = await saveTrainingCheckpoint(out, model, optimizer, { ...state }, options.keepCheckpoints ?? 2);
   } finally {
     optimizer.dispose();
+    await workers?.close();
   }
   return { steps: state.step, resumedFrom, finalLoss: losses[losses.length - 1] ?? Number.NaN, losses, checkpoint };
 }

@@ -37,8 +37,9 @@ describe('iad-r1-sft train', () => {
     const data = join(dir, 'syn', 'expert-ad.jsonl');
     const base = await run('node', [cli, 'train', '--data', data, '--out', join(dir, 'base'), '--max-steps', '1', '--batch-size', '4', '--vocab-size', '200', '--backend', 'wasm']);
     const init = JSON.parse(base.stdout).checkpoint as string;
-    const lora = await run('node', [cli, 'train', '--data', data, '--init', init, '--out', join(dir, 'lora'), '--max-steps', '2', '--batch-size', '4', '--lora-rank', '2', '--lora-targets', 'qkv,proj', '--export', join(dir, 'exported'), '--merge-lora', '--backend', 'wasm']);
+    const lora = await run('node', [cli, 'train', '--data', data, '--init', init, '--out', join(dir, 'lora'), '--max-steps', '2', '--batch-size', '4', '--lora-rank', '2', '--lora-targets', 'qkv,proj', '--export', join(dir, 'exported'), '--merge-lora', '--backend', 'wasm', '--workers', '2']);
     expect(JSON.parse(lora.stdout)).toMatchObject({ steps: 2, exported: join(dir, 'exported') });
+    expect(lora.stderr).toMatch(/data-parallel: 2 threads \(this one and 1 worker on wasm\)/);
     // The checkpoint holds the TinyVLM and its adapters; the export, merged, has no adapter files.
     const checkpoint = JSON.parse(lora.stdout).checkpoint as string;
     expect(readdirSync(checkpoint)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'model.safetensors']));

@@ -39,7 +39,7 @@ export { type KvCache, causalPaddingBias, groupedQueryAttention } from './nn/att
 export { applyRotary, rotaryInverseFrequencies, rotaryTables } from './nn/rotary';
 export { type DecodeLoopOptions, type IncrementalDecoder, decodeLoop } from './generation/decode-loop';
 export { type SamplingOptions, sampleToken, tokenLogProb } from './generation/sample-token';
-export { mulberry32 } from './generation/seeded-random';
+export { mulberry32, sampleStreams } from './generation/seeded-random';
 
 // Tokenizers and chat templates.
 export type { TextTokenizer } from './tokenizer/text-tokenizer';
@@ -89,3 +89,10 @@ export { qwen2Architecture } from './architectures/qwen2/qwen2-architecture';
 export { qwen25VlArchitecture, qwen2VlArchitecture } from './architectures/qwen2-vl/qwen2-vl-architecture';
 export { llavaOnevisionArchitecture } from './architectures/llava-onevision/llava-onevision-architecture';
 export { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architecture';
+export { DataParallelPool, DataParallelWorkerError, type DataParallelPoolOptions, type ShardReply, defaultWorkers } from './parallel/data-parallel-pool';
+export { NotBuiltError, builtFile } from './parallel/built-file';
+export type { ShardContext, ShardHandler, ShardHandlers, ShardOutput } from './parallel/shard-context';
+export { combineShardGradients, shardGradients } from './parallel/shard-gradients';
+export { shardRanges } from './parallel/shard-ranges';
+export { type GenerateShardPayload, type SftShardPayload, type SftShardResult, generateShard, sftShardGradients } from './parallel/built-in-handlers';
+export { type TrainingWorkers, type TrainingWorkersOptions, startTrainingWorkers } from './parallel/training-workers';

@@ -4,7 +4,7 @@
 import type { ChatMessage } from '../../chat';
 import type { Completion, GenerateOptions, GenerateResult } from '../../vision-language-model';
 import { decodeLoop } from '../generation/decode-loop';
-import { mulberry32 } from '../generation/seeded-random';
+import { sampleStreams } from '../generation/seeded-random';
 import { type KvCache, MASKED, causalPaddingBias } from '../nn/attention';
 import { gatherRows } from '../nn/gather-rows';
 import { rotaryTables } from '../nn/rotary';
@@ -71,14 +71,14 @@ export function lossPositionLogProbs(hidden: Tensor, batch: TrainingBatch, vocab
 }
 
 /** `generate`'s outer loop: each request repeated `n` times, decoded in chunks of `chunk` rows, grouped back per request. */
-export async function generateInChunks(requests: readonly ChatMessage[][], options: GenerateOptions, chunk: number, decodeRows: (rows: ChatMessage[][], random: () => number) => Promise<Completion[]>): Promise<GenerateResult[]> {
+export async function generateInChunks(requests: readonly ChatMessage[][], options: GenerateOptions, chunk: number, decodeRows: (rows: ChatMessage[][], random: ReadonlyArray<() => number>) => Promise<Completion[]>): Promise<GenerateResult[]> {
   const n = options.n ?? 1;
   const expanded = requests.flatMap((messages) => Array.from({ length: n }, () => messages));
-  const random = mulberry32(options.seed ?? 0);
+  const streams = sampleStreams(requests.length, n, options);
   const completions: Completion[] = [];
   for (let start = 0; start < expanded.length; start += chunk) {
     if (options.signal?.aborted) throw options.signal.reason;
-    completions.push(...(await decodeRows(expanded.slice(start, start + chunk), random)));
+    completions.push(...(await decodeRows(expanded.slice(start, start + chunk), streams.slice(start, start + chunk))));
   }
   return requests.map((_, i) => ({ completions: completions.slice(i * n, (i + 1) * n) }));
 }
@@ -104,7 +104,7 @@ export function qwen2DecodeRows(
   m: Qwen2Decoding,
   prompt: { rows: number; steps: number; valid: number[][]; nextPositions: readonly number[]; prefill: () => { inputs: Tensor; rope: RotaryInputs } },
   options: GenerateOptions,
-  random: () => number,
+  random: ReadonlyArray<() => number>,
 ): Promise<Completion[]> {
   const c = m.decoder;
   const { rows, steps, valid } = prompt;

@@ -27,7 +27,8 @@ export interface DecodeLoopOptions extends SamplingOptions {
   stopStrings?: readonly string[];
   /** Token ids → text, for the completion and the stop strings. */
   decode: (ids: readonly number[]) => string;
-  random: () => number;
+  /** The uniform source sampling draws from: one for every row, or one per row (`sampleStreams`), which makes each row's draws independent of the others in the batch. */
+  random: (() => number) | ReadonlyArray<() => number>;
   signal?: AbortSignal;
 }
 
@@ -65,7 +66,7 @@ export async function decodeLoop(decoder: IncrementalDecoder, options: DecodeLoo
           continue;
         }
         const row = logits.subarray(b * vocabSize, (b + 1) * vocabSize);
-        const token = sampleToken(row, sampling, options.random);
+        const token = sampleToken(row, sampling, typeof options.random === 'function' ? options.random : (options.random[b] as () => number));
         next[b] = token;
         if (stops.has(token)) {
           finished[b] = 'stop';

@@ -6,7 +6,7 @@ import { CheckpointError } from '../../checkpoint/checkpoint-error';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
 import { loadWeightSet, restoreModelWeights, singleFileLayout, writeWeights } from '../../checkpoint/weights-io';
 import { decodeLoop } from '../../generation/decode-loop';
-import { mulberry32 } from '../../generation/seeded-random';
+import { generateInChunks } from '../causal-lm-parts';
 import { type ImageLoader, sharpImageLoader } from '../../image-loader';
 import { writeAdapter } from '../../lora/adapter-files';
 import { untransposedMatMul } from '../../mat-mul';
@@ -288,18 +288,10 @@ export class TinyVLM implements TrainableModel {
   // Generation
 
   async generate(requests: readonly ChatMessage[][], options: GenerateOptions = {}): Promise<GenerateResult[]> {
-    const n = options.n ?? 1;
-    const expanded = requests.flatMap((messages) => Array.from({ length: n }, () => messages));
-    const random = mulberry32(options.seed ?? 0);
-    const completions: Completion[] = [];
-    for (let start = 0; start < expanded.length; start += this.generationBatchSize) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      completions.push(...(await this.generateBatch(expanded.slice(start, start + this.generationBatchSize), options, random)));
-    }
-    return requests.map((_, i) => ({ completions: completions.slice(i * n, (i + 1) * n) }));
+    return generateInChunks(requests, options, this.generationBatchSize, (rows, random) => this.generateBatch(rows, options, random));
   }
 
-  private async generateBatch(requests: ChatMessage[][], options: GenerateOptions, random: () => number): Promise<Completion[]> {
+  private async generateBatch(requests: ChatMessage[][], options: GenerateOptions, random: ReadonlyArray<() => number>): Promise<Completion[]> {
     const c = this.config;
     const patches = imageTokensPerImage(c);
     const prompts = requests.map((m) => renderChat(m, this.tokenizer, patches));
