@@ -151,6 +151,22 @@ describe('TinyVLM generation', () => {
     }
     model.dispose();
   });
+
+  it('samples each row from its own stream: requests split with their seeds sample what one batch does', async () => {
+    const model = TinyVLM.create({ ...tiny, vocabSize: tokenizer.size }, tokenizer, { seed: 7, imageLoader });
+    const requests = [example(0).messages, example(1).messages, example(2).messages];
+    const sampling = { n: 3, temperature: 1.5, maxNewTokens: 6, seeds: [11, 12, 13] };
+    const together = await model.generate(requests, sampling);
+    const first = await model.generate(requests.slice(0, 1), { ...sampling, seeds: [11] });
+    const rest = await model.generate(requests.slice(1), { ...sampling, seeds: [12, 13] });
+    const ids = (results: typeof together) => results.map((r) => r.completions.map((c) => c.tokenIds));
+    expect(ids([...first, ...rest])).toEqual(ids(together));
+    // Not vacuous: another seed for the first request samples something else.
+    const other = await model.generate(requests.slice(0, 1), { ...sampling, seeds: [99] });
+    expect(ids(other)).not.toEqual(ids(first));
+    await expect(model.generate(requests, { ...sampling, seeds: [1] })).rejects.toThrow(/seeds has 1 entries for 3 requests/);
+    model.dispose();
+  });
 });
 
 describe('conv3x3Relu', () => {
