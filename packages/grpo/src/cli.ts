@@ -46,6 +46,7 @@ const train = program
   .addOption(new Option('--checkpoint-every <n>').argParser(whole(0)).default(25))
   .addOption(new Option('--seed <n>').argParser(whole(0)).default(0))
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['node-gpu', 'node', 'wasm', 'cpu']))
+  .addOption(new Option('--workers <n>', 'threads sharing each step\'s generation and update, data-parallel (default: IAD_R1_WORKERS, else the cores available)').argParser(whole(1)))
   .addHelpText('after', '\nExample:\n  iad-r1-grpo train --model runs/pa-sft/export --data sc-grpo.json --out runs/sc-grpo --steps 200 --lora-rank 16 --lr 1e-5');
 
 addRewardOptions(addTrainedWeightsOptions(train)).action(async (o) => {
@@ -83,6 +84,7 @@ addRewardOptions(addTrainedWeightsOptions(train)).action(async (o) => {
     weightDecay: o.weightDecay,
     checkpointEvery: o.checkpointEvery,
     seed: o.seed,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...trainedWeights,
     log: (line) => process.stderr.write(`${line}\n`),
     onStep: (m) => {

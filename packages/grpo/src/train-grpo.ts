@@ -5,10 +5,16 @@ import {
   type LoraSettingsInput,
   NonFiniteLossError,
   type TrainableModel,
-  type TrainingBatch,
   type TrainingExample,
   type TrainingLoopOptions,
+  type ShardContext,
+  type TrainingWorkers,
+  builtFile,
   clipByGlobalNorm,
+  combineShardGradients,
+  defaultWorkers,
+  shardRanges,
+  startTrainingWorkers,
   cosineWithWarmup,
   indicesByLabel,
   labelsDigest,
@@ -19,10 +25,12 @@ import {
   saveTrainingCheckpoint,
   tf,
 } from '@iad-r1/models/tfjs';
-import type { Completion } from '@iad-r1/models';
+import { type ChatMessage, hashSeed } from '@iad-r1/cot-schema';
+import type { GenerateOptions, GenerateResult } from '@iad-r1/models';
 import { type RewardComponents, type RewardScorer, createRewardRegistry, scGrpoReward, tagValue } from '@iad-r1/rewards';
 import { LOSS_AGGREGATIONS, type LossAggregation, groupAdvantages, groupStds, grpoObjective } from './grpo-objective';
 import type { GrpoSample } from './grpo-samples';
+import { type GrpoShardPayload, type GrpoShardResult, grpoShardGradients, releaseGrpoShard } from './grpo-shard';
 
 /** A reward's answer for one completion: a number, or a total with named components (logged one by one). */
 export type RewardValue = number | { total: number; components: Partial<RewardComponents> | Record<string, number> };
@@ -100,6 +108,16 @@ export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
    * Default: uniform.
    */
   strata?: readonly string[];
+  /**
+   * Threads sampling and computing each step, this one included: the prompts are split between
+   * them for generation (each prompt's samples seeded by the prompt, so a prompt samples the same
+   * on any thread), then the sequences for the update; every thread computes its share's loss
+   * and gradients on its own copy of the policy and of the reference, and the gradients are
+   * combined (weighted as the loss aggregation weighs sequences or tokens) before the one
+   * optimiser step. The result equals one thread's up to float rounding. Default:
+   * `IAD_R1_WORKERS`, else the cores available; at most the sequences per step.
+   */
+  workers?: number;
 }
 
 /** One line of `metrics.jsonl` (paper Fig. 9 plots reward and completion length). */
@@ -132,20 +150,16 @@ export interface GrpoResult {
 }
 
 /**
- * The sampling policy's log-probabilities [S, T] laid out like the batch's loss mask: each
- * completion's per-token values, then its end token's.
+ * Generates `requests` split between this thread and the workers (contiguous shares, one
+ * `generate` job each), in request order.
  */
-export function sampledLogProbs(batch: TrainingBatch, completions: readonly Completion[]): tf.Tensor {
-  const values = new Float32Array(batch.batch * batch.steps);
-  completions.forEach((c, row) => {
-    const perToken = [...(c.logProbs ?? []), ...(c.endOfSequence ? [c.endOfSequence.logProb] : [])];
-    if (c.tokenIds && perToken.length !== c.tokenIds.length + (c.endOfSequence ? 1 : 0)) throw new RangeError(`completion ${row} has ${perToken.length} log-probabilities for ${c.tokenIds.length} tokens`);
-    let k = 0;
-    for (let t = 0; t < batch.steps && k < perToken.length; t++) {
-      if (batch.lossMask[row * batch.steps + t] === 1) values[row * batch.steps + t] = perToken[k++] as number;
-    }
-  });
-  return tf.tensor2d(values, [batch.batch, batch.steps]);
+async function generateOnThreads(policy: TrainableModel, workers: TrainingWorkers | undefined, requests: ChatMessage[][], options: GenerateOptions & { seeds: number[] }): Promise<GenerateResult[]> {
+  const ranges = shardRanges(requests.length, 1 + (workers?.pool.threads ?? 0));
+  const share = ([from, to]: [number, number]) => ({ requests: requests.slice(from, to), options: { ...options, seeds: options.seeds.slice(from, to) } });
+  const remote = workers?.pool.run('generate', ranges.slice(1).map(share));
+  const mine = share(ranges[0] as [number, number]);
+  const local = await policy.generate(mine.requests, mine.options);
+  return [...local, ...(remote ? (await remote).flatMap((reply) => reply.result as GenerateResult[]) : [])];
 }
 
 function mean(values: readonly number[]): number {
@@ -251,7 +265,14 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   const resumedFrom = state.step;
   const all: GrpoStepMetrics[] = [];
   let checkpoint: string | undefined;
-  const grads = variables.map(([, v]) => v);
+  const shapes = variables.map(([, v]) => v.shape);
+  const context: ShardContext = { model: policy, variables, reference, state: new Map() };
+  // Gradient shards split the step's sequences; generation splits its prompts.
+  const threads = Math.min(options.workers ?? defaultWorkers(), promptsPerStep * groupSize);
+  const workers =
+    threads > 1
+      ? await startTrainingWorkers({ workers: threads, model: policy, variables, referenceDir, handlerModules: [builtFile(import.meta.url, '@iad-r1/grpo', 'dist/grpo-shard.js')], log })
+      : undefined;
 
   try {
     while (state.step < options.steps) {
@@ -264,10 +285,15 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
       });
 
       const genStart = Date.now();
-      const results = await policy.generate(
-        picked.map((s) => s.messages),
-        { n: groupSize, maxNewTokens, temperature: options.temperature ?? 1, ...(options.topP !== undefined ? { topP: options.topP } : {}), seed: stepSeed },
-      );
+      const results = await generateOnThreads(policy, workers, picked.map((s) => s.messages), {
+        n: groupSize,
+        maxNewTokens,
+        temperature: options.temperature ?? 1,
+        ...(options.topP !== undefined ? { topP: options.topP } : {}),
+        seed: stepSeed,
+        // One seed per prompt, so each prompt samples the same whichever thread decodes it.
+        seeds: picked.map((_, i) => hashSeed(stepSeed, 'request', i)),
+      });
       const generationSeconds = (Date.now() - genStart) / 1000;
       const updateStart = Date.now();
 
@@ -282,33 +308,40 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
         completionIds: [...(c.tokenIds ?? []), ...(c.endOfSequence ? [c.endOfSequence.tokenId] : [])],
         appendEos: false,
       }));
-      const batch = await policy.prepareTrainingBatch(examples);
-      const mask = tf.tensor2d(batch.lossMask, [batch.batch, batch.steps]);
-      const advantageTensor = tf.tensor1d(advantages);
-      const refLogProbs = tf.tidy(() => reference.tokenLogProbs(batch));
       // π_θold: with one update per batch it is the policy itself (detached in the objective);
       // with more, the log-probabilities recorded while sampling — no second forward pass — or,
       // from a model that reports none, a forward pass before the first update.
-      const oldLogProbs = mu === 1 ? undefined : completions.every((c) => c.logProbs) ? sampledLogProbs(batch, completions) : tf.tidy(() => policy.tokenLogProbs(batch));
+      const oldPolicy = mu === 1 ? 'detached' : completions.every((c) => c.logProbs) ? 'sampled' : 'forward';
+      const shards = shardRanges(examples.length, threads).map(([from, to]): GrpoShardPayload => ({
+        key: `step ${state.step}`,
+        examples: examples.slice(from, to),
+        advantages: advantages.slice(from, to),
+        oldPolicy,
+        ...(oldPolicy === 'sampled' ? { completions: completions.slice(from, to).map((c) => ({ tokenIds: c.tokenIds, logProbs: c.logProbs, endOfSequence: c.endOfSequence })) } : {}),
+        beta,
+        epsilon,
+        aggregation,
+        maxLength: maxNewTokens,
+      }));
       let lossValue = 0;
       let klValue = 0;
       let clipValue = 0;
       let learningRate = 0;
       try {
         for (let iteration = 0; iteration < mu; iteration++) {
-          let kl = 0;
-          let clip = 0;
-          const { value, grads: g } = tf.variableGrads(() => {
-            const objective = grpoObjective({ logProbs: policy.tokenLogProbs(batch), ...(oldLogProbs ? { oldLogProbs } : {}), refLogProbs, advantages: advantageTensor, mask, beta, epsilon, aggregation, maxLength: maxNewTokens });
-            kl = objective.kl.dataSync()[0] as number;
-            clip = objective.clipFraction.dataSync()[0] as number;
-            return objective.loss as tf.Scalar;
-          }, grads);
-          lossValue = (await value.data())[0] as number;
-          value.dispose();
-          klValue = kl;
-          clipValue = clip;
-          const ordered = variables.map(([, v]) => g[v.name] ?? tf.zerosLike(v));
+          const remote = workers?.pool.run('grpo-gradients', shards.slice(1));
+          const local = await grpoShardGradients(context, shards[0] as GrpoShardPayload);
+          const parts = [{ result: local.result, grads: local.grads as tf.Tensor[] }, ...(remote ? (await remote).map((r) => ({ result: r.result as GrpoShardResult, grads: r.grads as Float32Array[] })) : [])];
+          // Each shard's loss is a mean over its sequences or its tokens (the aggregation's):
+          // weighted by its share of them, the step's; the KL and clip share are token means.
+          const tokens = parts.reduce((n, p) => n + p.result.tokens, 0);
+          const tokenShare = parts.map((p) => (tokens > 0 ? p.result.tokens / tokens : 1 / parts.length));
+          const weights = aggregation === 'token-mean' ? tokenShare : parts.map((p) => p.result.sequences / examples.length);
+          lossValue = parts.reduce((sum, p, k) => sum + (weights[k] as number) * p.result.loss, 0);
+          klValue = parts.reduce((sum, p, k) => sum + (tokenShare[k] as number) * p.result.kl, 0);
+          clipValue = parts.reduce((sum, p, k) => sum + (tokenShare[k] as number) * p.result.clipFraction, 0);
+          const ordered = combineShardGradients(parts.map((p, k) => ({ grads: p.grads, weight: weights[k] as number })), shapes);
+          tf.dispose(local.grads as tf.Tensor[]);
           if (!Number.isFinite(lossValue)) {
             tf.dispose(ordered);
             throw new NonFiniteLossError(state.step + 1, lossValue);
@@ -317,11 +350,13 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
           tf.dispose(ordered);
           learningRate = cosineWithWarmup(state.step, { peak, warmupSteps, totalSteps: options.steps, minRatio: 1 });
           optimizer.step(clipped, learningRate);
+          workers?.pool.weightsChanged();
           tf.dispose(clipped);
         }
       } finally {
-        tf.dispose([mask, advantageTensor, refLogProbs, ...(oldLogProbs ? [oldLogProbs] : [])]);
+        releaseGrpoShard(context);
       }
+      if (workers && shards.length > 1) await workers.pool.run('grpo-release', shards.slice(1).map(() => null));
       state.step++;
 
       const columns = Object.entries(scored.components);
@@ -356,6 +391,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
     if (state.step > resumedFrom || !checkpoint) checkpoint = await saveTrainingCheckpoint(out, policy, optimizer, { ...state }, options.keepCheckpoints ?? 2);
   } finally {
     optimizer.dispose();
+    await workers?.close();
     if (!options.reference) reference.dispose();
   }
   return { steps: state.step, resumedFrom, metrics: all, checkpoint };

@@ -33,8 +33,10 @@ describe('iad-r1-grpo train', () => {
     expect(first.stderr).toContain('iad-r1: TensorFlow.js backend wasm (requested)');
     expect(readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
     expect(readdirSync(join(dir, 'adapter')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'model.safetensors', 'tokenizer.json']);
-    const second = await run('node', args('3'));
+    // A resume may use another number of threads: they share the work, not the run's settings.
+    const second = await run('node', [...args('3'), '--workers', '2']);
     expect(JSON.parse(second.stdout)).toMatchObject({ steps: 3, resumedFrom: 2 });
+    expect(second.stderr).toMatch(/data-parallel: 2 threads \(this one and 1 worker on wasm\)/);
     expect(second.stderr).toMatch(/resuming from .*step-000002 at step 2/);
   });
 

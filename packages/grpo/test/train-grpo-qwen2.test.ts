@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QWEN2_CHAT_TEMPLATE, tinyQwen2Config } from '../../models/test/fixtures/tiny-qwen2-config';
 import { scGrpoReward } from '@iad-r1/rewards';
 import type { GrpoSample } from '../src/grpo-samples';
-import { type RewardFn, sampledLogProbs, trainGrpo } from '../src/train-grpo';
+import { type RewardFn, sampledLogProbs, trainGrpo } from '../src/index';
 
 const temp = (name: string) => join(mkdtempSync(join(tmpdir(), 'iad-r1-grpo-qwen2-')), name);
 
@@ -105,5 +105,23 @@ describe('SC-GRPO on a Qwen2 checkpoint', () => {
     const reloaded = await loadModel(result.checkpoint as string);
     expect(await greedy(reloaded)).toEqual(await greedy(policy));
     for (const m of [policy, reference, reloaded]) m.dispose();
+  });
+
+  it('trains the same with 2 threads as with 1: the workers load the checkpoint folder through the registry (LoRA)', async () => {
+    const base = await checkpoint(5);
+    const run = async (workers: number) => {
+      const policy = await loadModel(base);
+      const result = await trainGrpo({ policy, samples, reward, out: temp(`threads-${workers}`), steps: 2, groupSize: 3, promptsPerStep: 2, maxNewTokens: 10, learningRate: 1e-2, lora: { rank: 2, alpha: 4 }, seed: 2, workers });
+      const weights = policy.namedVariables().flatMap(([, v]) => Array.from(v.dataSync()));
+      policy.dispose();
+      return { result, weights };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    // Each prompt decoded alone on its thread (no left padding) samples what the padded batch samples.
+    expect(two.result.metrics.map((m) => m.reward)).toEqual(one.result.metrics.map((m) => m.reward));
+    two.result.metrics.forEach((m, i) => expect(Math.abs(m.loss - (one.result.metrics[i]?.loss as number))).toBeLessThan(1e-5));
+    // The tolerance of train-grpo-parallel.test.ts (AdamW's per-weight normalisation of rounding).
+    expect(one.weights.reduce((worst, x, i) => Math.max(worst, Math.abs(x - (two.weights[i] as number))), 0)).toBeLessThan(3e-5);
   });
 });
