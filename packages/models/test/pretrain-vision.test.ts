@@ -118,4 +118,38 @@ describe('pretrainVision', () => {
     expect(await run(5)).toEqual(await run(5));
     expect(await run(5)).not.toEqual(await run(0));
   });
+
+  it('gives the losses and weights of one thread with 2 and 3 threads, the temporary head included', async () => {
+    const tokenizer = BpeTokenizer.train(['<answer>No</answer>'], { vocabSize: 80 });
+    const run = async (workers: number) => {
+      const model = TinyVLM.create({ imageSize: size, patchSize: 8, visionStem: [4], visionWidth: 16, visionLayers: 1, visionHeads: 2, width: 16, layers: 1, heads: 2, mlp: 32, maxSequence: 32, vocabSize: tokenizer.size }, tokenizer, { seed: 1, imageLoader });
+      const log: string[] = [];
+      const tensors = tf.memory().numTensors;
+      // 10 images: shards of 5 and 5, or 4, 3 and 3.
+      const { losses, accuracies } = await pretrainVision({ model, images: ['image:0', 'image:1', 'image:2'], steps: 5, batchSize: 10, learningRate: 5e-3, seed: 3, workers, log: (l) => log.push(l) });
+      const weights = model.namedVariables().flatMap(([, v]) => Array.from(v.dataSync()));
+      const leaked = tf.memory().numTensors - tensors;
+      model.dispose();
+      return { losses, accuracies, weights, log, leaked };
+    };
+    const one = await run(1);
+    const fresh = await run(1);
+    const two = await run(2);
+    const three = await run(3);
+    expect(two.log.some((l) => /data-parallel: 2 threads \(this one and 1 worker on \w+\)/.test(l))).toBe(true);
+    const largest = (a: number[], b: number[]) => a.reduce((worst, x, i) => Math.max(worst, Math.abs(x - (b[i] as number))), 0);
+    for (const other of [two, three]) {
+      expect(largest(one.losses, other.losses)).toBeLessThan(1e-5);
+      expect(other.accuracies).toEqual(one.accuracies);
+      // The tolerance of the trainers' data-parallel tests: AdamW's per-weight normalisation keeps
+      // the relative rounding of tiny gradients; five steps at 5e-3 move a weight by up to 2.5e-2.
+      expect(largest(one.weights, other.weights)).toBeLessThan(3e-5);
+      expect(other.leaked).toBe(0);
+    }
+    expect(fresh.losses).toEqual(one.losses);
+    // Not vacuous: the head's gradient moved the vision weights by far more than the tolerance.
+    const untrained = TinyVLM.create({ imageSize: size, patchSize: 8, visionStem: [4], visionWidth: 16, visionLayers: 1, visionHeads: 2, width: 16, layers: 1, heads: 2, mlp: 32, maxSequence: 32, vocabSize: tokenizer.size }, tokenizer, { seed: 1 });
+    expect(largest(one.weights, untrained.namedVariables().flatMap(([, v]) => Array.from(v.dataSync())))).toBeGreaterThan(1e-3);
+    untrained.dispose();
+  });
 });

@@ -69,7 +69,17 @@ export { type TrainerState, checkpointToResume, resumeTrainingCheckpoint, saveTr
 export type { TrainingLoopOptions } from './training/training-loop-options';
 export { dataDigest, indicesByLabel, labelsDigest } from './training/example-labels';
 export { type TrainedWeightsOptions, prepareTrainedWeights } from './training/trained-weights';
-export { type HeadEvaluation, type PretrainVisionOptions, type PretrainVisionResult, type VisionFeatureModel, pairedBatch, pretrainVision } from './training/pretrain-vision';
+export {
+  type HeadEvaluation,
+  type PretrainVisionOptions,
+  type PretrainVisionResult,
+  type VisionFeatureModel,
+  type VisionShardPayload,
+  type VisionShardResult,
+  pairedBatch,
+  pretrainVision,
+  visionShardGradients,
+} from './training/pretrain-vision';
 export { SYNTHETIC_ANOMALY_KINDS, type SyntheticAnomalyKind, pasteSyntheticAnomaly } from './training/synthetic-anomaly';
 
 // Shared CLI options of the trainers.

@@ -2,6 +2,7 @@ import type { ChatMessage } from '../../chat';
 import type { GenerateOptions } from '../../vision-language-model';
 import type { TrainingExample } from '../trainable/trainable-model';
 import { sftLoss } from '../trainable/sft-loss';
+import { visionShardGradients } from '../training/pretrain-vision';
 import type { ShardContext, ShardHandlers, ShardOutput } from './shard-context';
 import { shardGradients } from './shard-gradients';
 
@@ -43,4 +44,5 @@ export async function generateShard(context: ShardContext, payload: GenerateShar
 export const BUILT_IN_HANDLERS: ShardHandlers = {
   'sft-gradients': sftShardGradients as never,
   generate: generateShard as never,
+  'vision-gradients': visionShardGradients as never,
 };
