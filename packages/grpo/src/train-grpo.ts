@@ -13,6 +13,7 @@ import {
   clipByGlobalNorm,
   combineShardGradients,
   defaultWorkers,
+  planTrainingPasses,
   shardRanges,
   startTrainingWorkers,
   cosineWithWarmup,
@@ -266,6 +267,8 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   const all: GrpoStepMetrics[] = [];
   let checkpoint: string | undefined;
   const shapes = variables.map(([, v]) => v.shape);
+  // Before any work: the weights, their gradients and AdamW's moments must fit one thread.
+  planTrainingPasses(policy, { rows: 1, sequenceLength: 1 });
   const context: ShardContext = { model: policy, variables, reference, state: new Map() };
   // Gradient shards split the step's sequences; generation splits its prompts.
   const threads = Math.min(options.workers ?? defaultWorkers(), promptsPerStep * groupSize);

@@ -13,6 +13,8 @@ import {
   combineShardGradients,
   cosineWithWarmup,
   dataDigest,
+  formatBytes,
+  planTrainingPasses,
   defaultWorkers,
   indicesByLabel,
   labelsDigest,
@@ -64,6 +66,14 @@ export interface SftOptions extends TrainingLoopOptions<SftStepMetrics> {
    * the batch size.
    */
   workers?: number;
+  /**
+   * Bytes one thread's tensors may take. A share of a micro-batch whose estimated training memory
+   * (`planTrainingPasses`: weights, gradients, AdamW moments, activations) exceeds 80 % of it is
+   * computed in several passes with its gradients accumulated: the same result, less memory.
+   * Default: the backend's limit (`backendMemoryLimit`: 4 GiB on wasm, the machine's memory
+   * otherwise).
+   */
+  memoryLimitBytes?: number;
 }
 
 /** One line of `metrics.jsonl`. */
@@ -230,6 +240,10 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   const started = Date.now();
   const shapes = variables.map(([, v]) => v.shape);
   const context: ShardContext = { model, variables, state: new Map() };
+  // Before any work: the weights, their gradients and AdamW's moments must fit one thread.
+  const limit = options.memoryLimitBytes !== undefined ? { limitBytes: options.memoryLimitBytes } : {};
+  planTrainingPasses(model, { rows: 1, sequenceLength: 1, ...limit });
+  let passesReported = 1;
   const workers = await startTrainingWorkers({ workers: Math.min(options.workers ?? defaultWorkers(), batchSize), model, variables, log });
 
   try {
@@ -253,9 +267,14 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
         const indices = batches[inEpoch * accumulation + k];
         if (!indices) break;
         const shards = shardRanges(indices.length, 1 + (workers?.pool.threads ?? 0)).map(([from, to]) => indices.slice(from, to).map((i) => examples[i] as TrainingExample));
-        const remote = workers?.pool.run('sft-gradients', shards.slice(1).map((shard) => ({ examples: shard })));
-        const local = await sftShardGradients(context, { examples: shards[0] as TrainingExample[] });
+        const remote = workers?.pool.run('sft-gradients', shards.slice(1).map((shard) => ({ examples: shard, ...limit })));
+        const local = await sftShardGradients(context, { examples: shards[0] as TrainingExample[], ...limit });
         const parts = [{ result: local.result, grads: local.grads as tf.Tensor[] }, ...(remote ? (await remote).map((r) => ({ result: r.result as SftShardResult, grads: r.grads as Float32Array[] })) : [])];
+        const most = parts.reduce((best, p) => (p.result.passes > best.result.passes ? p : best));
+        if (most.result.passes > passesReported) {
+          passesReported = most.result.passes;
+          log(`memory: a share of ${shards[parts.indexOf(most)]?.length} sequences needs ${most.result.passes} passes on one thread (about ${formatBytes(most.result.bytesPerPass)} each, within ${tf.getBackend()}'s limit); gradients are accumulated over them`);
+        }
         // Each shard's loss is a mean over its completion tokens: weighted by them, the micro-batch's mean.
         const lossTokens = parts.reduce((n, p) => n + p.result.lossTokens, 0);
         const weights = parts.map((p) => (lossTokens > 0 ? p.result.lossTokens / lossTokens : 1 / parts.length));

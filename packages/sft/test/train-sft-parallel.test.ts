@@ -61,4 +61,21 @@ describe('trainSft with workers', () => {
     const broken = examples.slice(0, 4).map((e, i) => (i === 3 ? { ...e, messages: e.messages.map((m) => (m.role === 'user' && Array.isArray(m.content) ? { ...m, content: m.content.map((p) => (p.type === 'image' ? { ...p, image: '/nonexistent/missing.png' } : p)) } : m)) } : e));
     await expect(trainSft({ maxSteps: 1, batchSize: 4, model: model(), examples: broken, out: temp('broken'), workers: 2 })).rejects.toThrow(/missing\.png/);
   });
+
+  it('computes a share too large for the memory limit in several passes, with the weights of one pass', async () => {
+    const options = { maxSteps: 3, batchSize: 6, learningRate: 3e-3, warmupSteps: 1, seed: 3, workers: 1 };
+    const whole = model();
+    await trainSft({ ...options, model: whole, examples, out: temp('one-pass') });
+    const split = model();
+    const lines: string[] = [];
+    // About 16·P for the weights, gradients and moments plus a little: room for a few sequences, not 6.
+    const limit = (16 * split.parameterCount() + 12e6) / 0.8;
+    await trainSft({ ...options, model: split, examples, out: temp('passes'), memoryLimitBytes: limit, log: (l) => lines.push(l) });
+    const report = lines.find((l) => l.startsWith('memory:'));
+    expect(report).toMatch(/a share of 6 sequences needs [2-6] passes on one thread/);
+    expect(largestDifference(await values(whole), await values(split))).toBeLessThan(1e-5);
+    // A limit below the weights' own needs is refused before the first step, with the sizes.
+    await expect(trainSft({ ...options, model: model(), examples, out: temp('too-small'), memoryLimitBytes: split.parameterCount() })).rejects.toThrow(/needs about .* more than the .* one thread has/);
+    for (const m of [whole, split]) m.dispose();
+  });
 });

@@ -106,3 +106,4 @@ export { combineShardGradients, shardGradients } from './parallel/shard-gradient
 export { shardRanges } from './parallel/shard-ranges';
 export { type GenerateShardPayload, type SftShardPayload, type SftShardResult, generateShard, sftShardGradients } from './parallel/built-in-handlers';
 export { type TrainingWorkers, type TrainingWorkersOptions, startTrainingWorkers } from './parallel/training-workers';
+export { TrainingMemoryError, type TrainingPassPlan, WASM_HEAP_LIMIT, backendMemoryLimit, modelShape, planTrainingPasses } from './training/training-memory';

@@ -125,13 +125,28 @@ export class DataParallelPool {
       members.push(member);
       ready.push(
         new Promise<void>((resolve, reject) => {
-          const onMessage = (message: { type: string; reason?: string }) => {
-            if (message.type === 'ready') resolve();
-            else if (message.type === 'init-failed') reject(new DataParallelWorkerError(member.index, 'start', message.reason ?? 'unknown'));
+          // Start-up listeners only: once the worker is ready, listen() takes over.
+          const stop = () => {
+            worker.off('message', onMessage);
+            worker.off('error', onError);
+            worker.off('exit', onExit);
           };
-          worker.once('message', onMessage);
-          worker.once('error', (error) => reject(new DataParallelWorkerError(member.index, 'start', error.message)));
-          worker.once('exit', (code) => reject(new DataParallelWorkerError(member.index, 'start', `exited with code ${code}`)));
+          const onMessage = (message: { type: string; reason?: string }) => {
+            stop();
+            if (message.type === 'ready') resolve();
+            else reject(new DataParallelWorkerError(member.index, 'start', message.reason ?? `unexpected message ${JSON.stringify(message.type)}`));
+          };
+          const onError = (error: Error) => {
+            stop();
+            reject(new DataParallelWorkerError(member.index, 'start', error.message));
+          };
+          const onExit = (code: number) => {
+            stop();
+            reject(new DataParallelWorkerError(member.index, 'start', `exited with code ${code}`));
+          };
+          worker.on('message', onMessage);
+          worker.on('error', onError);
+          worker.on('exit', onExit);
         }),
       );
     }

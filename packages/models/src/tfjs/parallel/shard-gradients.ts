@@ -25,6 +25,9 @@ export function shardGradients(context: Pick<ShardContext, 'variables'>, loss: (
  * const grads = combineShardGradients([{ grads: mine, weight: 3 / 8 }, { grads: theirs, weight: 5 / 8 }], shapes);
  */
 export function combineShardGradients(shards: ReadonlyArray<{ grads: ReadonlyArray<Tensor | Float32Array>; weight: number }>, shapes: ReadonlyArray<readonly number[]>): Tensor[] {
+  const [only] = shards;
+  // One thread: its gradients are the step's; a clone shares their storage instead of multiplying by 1.
+  if (shards.length === 1 && only?.weight === 1 && only.grads.every((g) => !(g instanceof Float32Array))) return (only.grads as Tensor[]).map((g) => tf.clone(g));
   return shapes.map((shape, i) =>
     tf.tidy(() => {
       let sum: Tensor | undefined;
