@@ -1,7 +1,7 @@
 // The GRPO update's share of one thread, the same code in the calling thread and in every
 // data-parallel worker (which load this module by its built path: see `GRPO_SHARD_MODULE`).
 import type { Completion } from '@iad-r1/models';
-import { type ShardContext, type ShardHandlers, type ShardOutput, type TrainingBatch, type TrainingExample, shardGradients, tf } from '@iad-r1/models/tfjs';
+import { type ShardContext, type ShardHandlers, type ShardOutput, type TrainingBatch, type TrainingExample, planTrainingPasses, shardGradients, tf } from '@iad-r1/models/tfjs';
 import { type LossAggregation, grpoObjective } from './grpo-objective';
 
 /** What a completion must say for its sampling log-probabilities to be laid out on a batch. */
@@ -42,6 +42,8 @@ export interface GrpoShardPayload {
   epsilon: number;
   aggregation: LossAggregation;
   maxLength: number;
+  /** Bytes this thread's tensors may take (default: the backend's, `backendMemoryLimit`). */
+  limitBytes?: number;
 }
 
 /** Result of the `grpo-gradients` job: the shard's loss, KL and clip share, and what weights them. */
@@ -52,35 +54,64 @@ export interface GrpoShardResult {
   sequences: number;
   /** Completion tokens (the loss mask's ones). */
   tokens: number;
+  /** Forward/backward passes the shard took to fit this thread's memory (`planTrainingPasses`). */
+  passes: number;
+  /** Estimated bytes of one pass (0 when the model has no registry shape to estimate from). */
+  bytesPerPass: number;
+}
+
+/** One pass's sequences: their batch and the tensors the objective reads. */
+interface PreparedPass {
+  batch: TrainingBatch;
+  tokens: number;
+  tensors: { mask: tf.Tensor; advantages: tf.Tensor; refLogProbs: tf.Tensor; oldLogProbs?: tf.Tensor };
 }
 
 interface PreparedShard {
   key: string;
-  batch: TrainingBatch;
-  tensors: { mask: tf.Tensor; advantages: tf.Tensor; refLogProbs: tf.Tensor; oldLogProbs?: tf.Tensor };
+  passes: PreparedPass[];
+  sequences: number;
+  tokens: number;
+  bytesPerPass: number;
 }
 
 const PREPARED = 'grpo-shard';
+
+async function preparePass(context: ShardContext, payload: GrpoShardPayload, from: number, to: number, prepared?: TrainingBatch): Promise<PreparedPass> {
+  const reference = context.reference as NonNullable<ShardContext['reference']>;
+  const batch = prepared ?? (await context.model.prepareTrainingBatch(payload.examples.slice(from, to)));
+  const oldLogProbs =
+    payload.oldPolicy === 'sampled' ? sampledLogProbs(batch, (payload.completions ?? []).slice(from, to)) : payload.oldPolicy === 'forward' ? tf.tidy(() => context.model.tokenLogProbs(batch)) : undefined;
+  return {
+    batch,
+    tokens: batch.lossMask.reduce((a, b) => a + b, 0),
+    tensors: {
+      mask: tf.tensor2d(batch.lossMask, [batch.batch, batch.steps]),
+      advantages: tf.tensor1d(payload.advantages.slice(from, to)),
+      refLogProbs: tf.tidy(() => reference.tokenLogProbs(batch)),
+      ...(oldLogProbs ? { oldLogProbs } : {}),
+    },
+  };
+}
 
 async function prepare(context: ShardContext, payload: GrpoShardPayload): Promise<PreparedShard> {
   const held = context.state.get(PREPARED) as PreparedShard | undefined;
   if (held?.key === payload.key) return held;
   releaseGrpoShard(context);
   if (!context.reference) throw new RangeError('a GRPO shard needs the reference policy; start the workers with referenceDir');
-  const reference = context.reference;
-  const batch = await context.model.prepareTrainingBatch(payload.examples);
-  const oldLogProbs =
-    payload.oldPolicy === 'sampled' ? sampledLogProbs(batch, payload.completions ?? []) : payload.oldPolicy === 'forward' ? tf.tidy(() => context.model.tokenLogProbs(batch)) : undefined;
-  const prepared: PreparedShard = {
-    key: payload.key,
-    batch,
-    tensors: {
-      mask: tf.tensor2d(batch.lossMask, [batch.batch, batch.steps]),
-      advantages: tf.tensor1d(payload.advantages),
-      refLogProbs: tf.tidy(() => reference.tokenLogProbs(batch)),
-      ...(oldLogProbs ? { oldLogProbs } : {}),
-    },
-  };
+  // The shard in as many passes as this thread's memory needs, planned on the whole shard's padded length.
+  const whole = await context.model.prepareTrainingBatch(payload.examples);
+  const tokens = whole.lossMask.reduce((a, b) => a + b, 0);
+  const plan = planTrainingPasses(context.model, { rows: whole.batch, sequenceLength: whole.steps, completionLength: tokens / Math.max(1, whole.batch), ...(payload.limitBytes !== undefined ? { limitBytes: payload.limitBytes } : {}) });
+  const passes: PreparedPass[] = [];
+  try {
+    if (plan.passes === 1) passes.push(await preparePass(context, payload, 0, payload.examples.length, whole));
+    else for (let from = 0; from < payload.examples.length; from += plan.rowsPerPass) passes.push(await preparePass(context, payload, from, Math.min(payload.examples.length, from + plan.rowsPerPass)));
+  } catch (error) {
+    for (const p of passes) tf.dispose(Object.values(p.tensors));
+    throw error;
+  }
+  const prepared: PreparedShard = { key: payload.key, passes, sequences: whole.batch, tokens, bytesPerPass: plan.bytesPerPass };
   context.state.set(PREPARED, prepared);
   return prepared;
 }
@@ -88,36 +119,58 @@ async function prepare(context: ShardContext, payload: GrpoShardPayload): Promis
 /**
  * One shard's SC-GRPO loss and its gradients. Over a step's sequences, weighting each shard's loss
  * by its share of the sequences (`sequence-mean`, `dr-grpo`) or of the completion tokens
- * (`token-mean`) gives the whole step's loss; the KL and clip share weight by tokens.
+ * (`token-mean`) gives the whole step's loss; the KL and clip share weight by tokens. A shard too
+ * large for this thread's memory (`planTrainingPasses`) is computed in several passes, weighted the
+ * same way (gradient accumulation: the same result up to float rounding).
  */
 export async function grpoShardGradients(context: ShardContext, payload: GrpoShardPayload): Promise<ShardOutput & { result: GrpoShardResult }> {
-  const { batch, tensors } = await prepare(context, payload);
+  const shard = await prepare(context, payload);
+  let loss = 0;
   let kl = 0;
   let clipFraction = 0;
-  const { value, grads } = shardGradients(context, () => {
-    const objective = grpoObjective({
-      logProbs: context.model.tokenLogProbs(batch),
-      ...(tensors.oldLogProbs ? { oldLogProbs: tensors.oldLogProbs } : {}),
-      refLogProbs: tensors.refLogProbs,
-      advantages: tensors.advantages,
-      mask: tensors.mask,
-      beta: payload.beta,
-      epsilon: payload.epsilon,
-      aggregation: payload.aggregation,
-      maxLength: payload.maxLength,
+  let summed: tf.Tensor[] | undefined;
+  for (const pass of shard.passes) {
+    // A pass is weighted within the shard as shards are within the step: by sequences, or by
+    // tokens for token-mean; the KL and clip share by tokens.
+    const tokenShare = shard.tokens > 0 ? pass.tokens / shard.tokens : pass.batch.batch / shard.sequences;
+    const weight = payload.aggregation === 'token-mean' ? tokenShare : pass.batch.batch / shard.sequences;
+    let passKl = 0;
+    let passClip = 0;
+    const { value, grads } = shardGradients(context, () => {
+      const objective = grpoObjective({
+        logProbs: context.model.tokenLogProbs(pass.batch),
+        ...(pass.tensors.oldLogProbs ? { oldLogProbs: pass.tensors.oldLogProbs } : {}),
+        refLogProbs: pass.tensors.refLogProbs,
+        advantages: pass.tensors.advantages,
+        mask: pass.tensors.mask,
+        beta: payload.beta,
+        epsilon: payload.epsilon,
+        aggregation: payload.aggregation,
+        maxLength: payload.maxLength,
+      });
+      passKl = objective.kl.dataSync()[0] as number;
+      passClip = objective.clipFraction.dataSync()[0] as number;
+      return objective.loss;
     });
-    kl = objective.kl.dataSync()[0] as number;
-    clipFraction = objective.clipFraction.dataSync()[0] as number;
-    return objective.loss;
-  });
-  return { result: { loss: value, kl, clipFraction, sequences: batch.batch, tokens: batch.lossMask.reduce((a, b) => a + b, 0) }, grads };
+    loss += weight * value;
+    kl += tokenShare * passKl;
+    clipFraction += tokenShare * passClip;
+    if (shard.passes.length === 1) {
+      summed = grads;
+      break;
+    }
+    const previous: tf.Tensor[] | undefined = summed;
+    summed = grads.map((g, i) => tf.tidy(() => (previous ? tf.add(previous[i] as tf.Tensor, tf.mul(g, weight)) : tf.mul(g, weight))));
+    tf.dispose([...grads, ...(previous ?? [])]);
+  }
+  return { result: { loss, kl, clipFraction, sequences: shard.sequences, tokens: shard.tokens, passes: shard.passes.length, bytesPerPass: shard.bytesPerPass }, grads: summed ?? [] };
 }
 
 /** Frees the step's prepared shard (its batch's tensors and log-probabilities). */
 export function releaseGrpoShard(context: ShardContext): void {
   const held = context.state.get(PREPARED) as PreparedShard | undefined;
   if (!held) return;
-  tf.dispose(Object.values(held.tensors));
+  for (const pass of held.passes) tf.dispose(Object.values(pass.tensors));
   context.state.delete(PREPARED);
 }
 

@@ -13,6 +13,7 @@ import {
   clipByGlobalNorm,
   combineShardGradients,
   defaultWorkers,
+  formatBytes,
   planTrainingPasses,
   shardRanges,
   startTrainingWorkers,
@@ -119,6 +120,14 @@ export interface GrpoOptions extends TrainingLoopOptions<GrpoStepMetrics> {
    * `IAD_R1_WORKERS`, else the cores available; at most the sequences per step.
    */
   workers?: number;
+  /**
+   * Bytes one thread's tensors may take. A thread's share of the update whose estimated training
+   * memory (`planTrainingPasses`: weights, gradients, AdamW moments, activations) exceeds 80 % of
+   * it is computed in several passes with its gradients accumulated: the same result, less memory.
+   * Default: the backend's limit (`backendMemoryLimit`: 4 GiB on wasm, the machine's memory
+   * otherwise).
+   */
+  memoryLimitBytes?: number;
 }
 
 /** One line of `metrics.jsonl` (paper Fig. 9 plots reward and completion length). */
@@ -268,7 +277,8 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
   let checkpoint: string | undefined;
   const shapes = variables.map(([, v]) => v.shape);
   // Before any work: the weights, their gradients and AdamW's moments must fit one thread.
-  planTrainingPasses(policy, { rows: 1, sequenceLength: 1 });
+  planTrainingPasses(policy, { rows: 1, sequenceLength: 1, ...(options.memoryLimitBytes !== undefined ? { limitBytes: options.memoryLimitBytes } : {}) });
+  let passesReported = 1;
   const context: ShardContext = { model: policy, variables, reference, state: new Map() };
   // Gradient shards split the step's sequences; generation splits its prompts.
   const threads = Math.min(options.workers ?? defaultWorkers(), promptsPerStep * groupSize);
@@ -325,6 +335,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
         epsilon,
         aggregation,
         maxLength: maxNewTokens,
+        ...(options.memoryLimitBytes !== undefined ? { limitBytes: options.memoryLimitBytes } : {}),
       }));
       let lossValue = 0;
       let klValue = 0;
@@ -335,6 +346,11 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
           const remote = workers?.pool.run('grpo-gradients', shards.slice(1));
           const local = await grpoShardGradients(context, shards[0] as GrpoShardPayload);
           const parts = [{ result: local.result, grads: local.grads as tf.Tensor[] }, ...(remote ? (await remote).map((r) => ({ result: r.result as GrpoShardResult, grads: r.grads as Float32Array[] })) : [])];
+          const most = parts.reduce((best, p) => (p.result.passes > best.result.passes ? p : best));
+          if (most.result.passes > passesReported) {
+            passesReported = most.result.passes;
+            log(`memory: a share of ${most.result.sequences} sequences needs ${most.result.passes} passes on one thread (about ${formatBytes(most.result.bytesPerPass)} each, within ${tf.getBackend()}'s limit); gradients are accumulated over them`);
+          }
           // Each shard's loss is a mean over its sequences or its tokens (the aggregation's):
           // weighted by its share of them, the step's; the KL and clip share are token means.
           const tokens = parts.reduce((n, p) => n + p.result.tokens, 0);

@@ -81,4 +81,21 @@ describe('trainGrpo with workers', () => {
     const broken = samples.map((s) => ({ ...s, messages: s.messages.map((m) => ({ ...m, content: Array.isArray(m.content) ? m.content.map((p) => (p.type === 'image' ? { ...p, image: '/nowhere/missing.png' } : p)) : m.content })) }));
     await expect(trainGrpo({ policy: policy(), samples: broken as GrpoSample[], out: temp('broken'), steps: 1, groupSize: 2, promptsPerStep: 2, maxNewTokens: 4, reward, workers: 2 })).rejects.toThrow(/missing\.png/);
   });
+
+  it('computes an update share too large for the memory limit in several passes, with the weights of one pass', async () => {
+    // About 16·P for the weights, gradients and moments plus a little: room for a few of the 9 sequences, not all.
+    const probe = policy();
+    const parameters = probe.parameterCount();
+    probe.dispose();
+    const limit = (16 * parameters + 4e6) / 0.8;
+    for (const aggregation of ['sequence-mean', 'token-mean'] as const) {
+      const whole = await run(1, { aggregation, innerIterations: 2 });
+      const split = await run(1, { aggregation, innerIterations: 2, memoryLimitBytes: limit });
+      expect(whole.log.some((l) => l.startsWith('memory:'))).toBe(false);
+      expect(split.log.find((l) => l.startsWith('memory:'))).toMatch(/a share of 9 sequences needs [2-9] passes on one thread/);
+      expectSameRun(whole, split);
+    }
+    // A limit below the weights' own needs is refused before the first step, with the sizes.
+    await expect(run(1, { memoryLimitBytes: parameters })).rejects.toThrow(/needs about .* more than the .* one thread has/);
+  });
 });
