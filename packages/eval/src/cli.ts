@@ -94,6 +94,7 @@ const runCommand = program
   .option('--judge-base-url <url>', 'OpenAI-compatible endpoint of the judge (default: --base-url)')
   .addOption(new Option('--prompt <family>', 'prompt family of docs/METHOD.md §2').choices([...TEST_PROMPT_NAMES]).default('iad-r1'))
   .addOption(new Option('--concurrency <n>', 'requests in flight').argParser(wholeNumberArgument(1)).default(4))
+  .addOption(new Option('--batch-size <n>', 'images per generate call (for local: models; a served model answers one at a time)').argParser(wholeNumberArgument(1)).default(1))
   .addOption(new Option('--limit <n>', 'at most N images per dataset (seeded pick)').argParser(wholeNumberArgument(1)))
   .addOption(new Option('--seed <n>', 'seed for references and --limit').argParser(wholeNumberArgument(0)).default(0))
   .addOption(new Option('--max-new-tokens <n>', 'decoding budget').argParser(wholeNumberArgument(1)).default(512))
@@ -124,6 +125,7 @@ addScoringOptions(runCommand)
       prompt: options.prompt as TestPromptName,
       out: options.out,
       concurrency: options.concurrency,
+      batchSize: options.batchSize,
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
       seed: options.seed,
       maxNewTokens: options.maxNewTokens,

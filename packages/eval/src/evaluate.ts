@@ -30,8 +30,14 @@ export interface EvaluateOptions {
   prompt?: TestPromptName;
   /** Output folder: `answers.jsonl`, `summary.json`, `report.md`, `report.html`, `run.json`. */
   out: string;
-  /** Images asked at once; default 4. */
+  /** Requests in flight at once; default 4. */
   concurrency?: number;
+  /**
+   * Images sent in one `generate` call; default 1. An in-process model decodes a batch's rows
+   * together, which costs little more than one row on a small model (the demo uses 16); a served
+   * model answers each request on its own, so use `concurrency` for those.
+   */
+  batchSize?: number;
   /** At most this many images per dataset, picked by a seeded hash (stable across resumes). */
   limit?: number;
   /** Seed for reference choice and `limit`; default 0. */
@@ -138,6 +144,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const seed = options.seed ?? 0;
   const maxNewTokens = options.maxNewTokens ?? 512;
   const concurrency = options.concurrency ?? 4;
+  const batchSize = options.batchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${batchSize}`);
   const log = options.log ?? (() => undefined);
   await mkdir(options.out, { recursive: true });
 
@@ -183,45 +191,70 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const failures: EvaluationResult['failures'] = [];
   const collected = [...kept];
 
+  const fail = (item: (typeof pending)[number], error: unknown): void => {
+    failures.push({ key: keyOf(item.sample), error: (error as Error).message });
+    log(DatasetError.isInstance(error) ? `${(error as Error).message}; not asked (fix the file and re-run to ask it)` : `${item.sample.imagePath}: request failed (${(error as Error).message}); re-run to ask it again`);
+  };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < pending.length && !options.signal?.aborted) {
-      const { sample, dataset } = pending[next++] as (typeof pending)[number];
-      const key = keyOf(sample);
-      const shown = references.get(key) ?? [];
-      const messages = buildChatMessages({ template, referenceImages: shown, queryImage: sample.imagePath, referenceWording: 'authors' });
+      const taken = pending.slice(next, next + batchSize);
+      next += taken.length;
+      const asked: Array<{ item: (typeof pending)[number]; shown: string[]; messages: ReturnType<typeof buildChatMessages>; truth: Awaited<ReturnType<typeof interpretationTruth>> }> = [];
+      for (const item of taken) {
+        const shown = references.get(keyOf(item.sample)) ?? [];
+        try {
+          // A file the model server cannot read, or one that is not what the data root holds, is not sent.
+          for (const image of [...shown, item.sample.imagePath]) await checkImageFile(image, item.dataset.root);
+          const truth = await interpretationTruth(item.sample, gridSize);
+          asked.push({ item, shown, messages: buildChatMessages({ template, referenceImages: shown, queryImage: item.sample.imagePath, referenceWording: 'authors' }), truth });
+        } catch (error) {
+          fail(item, error);
+        }
+      }
+      if (asked.length === 0) continue;
       const started = Date.now();
+      let results: Awaited<ReturnType<VisionLanguageModel['generate']>>;
       try {
-        // A file the model server cannot read, or one that is not what the data root holds, is not sent.
-        for (const image of [...shown, sample.imagePath]) await checkImageFile(image, dataset.root);
-        const truth = await interpretationTruth(sample, gridSize);
-        const [result] = await options.model.generate([messages], { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) });
-        const completion = result?.completions[0];
-        const response = completion?.text ?? '';
-        const answer = extractAnswer(response, style) ?? null;
-        const judge = options.judge && style === 'tagged' ? await askConsistencyJudge(options.judge, response, answer, options.signal) : undefined;
-        const record: AnswerRecord = {
-          key,
-          dataset: sample.dataset,
-          category: sample.category,
-          image: sample.imagePath,
-          label: sample.label,
-          references: shown,
-          response,
-          answer,
-          correct: answer !== null && (answer === 'yes') === (sample.label === 'anomalous'),
-          ...(completion?.finishReason ? { finishReason: completion.finishReason } : {}),
-          ms: Date.now() - started,
-          ...(truth ? { truth } : {}),
-          ...(judge !== undefined ? { judge } : {}),
-        };
-        await writer.append(record);
-        collected.push(record);
-        options.onProgress?.({ done: collected.length, total: questions.length, summary: summarise(collected, scoring), answer: record });
+        results = await options.model.generate(
+          asked.map((a) => a.messages),
+          { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) },
+        );
       } catch (error) {
         if (options.signal?.aborted) return;
-        failures.push({ key, error: (error as Error).message });
-        log(DatasetError.isInstance(error) ? `${error.message}; not asked (fix the file and re-run to ask it)` : `${sample.imagePath}: request failed (${(error as Error).message}); re-run to ask it again`);
+        for (const a of asked) fail(a.item, error);
+        continue;
+      }
+      const ms = Date.now() - started;
+      for (const [i, { item, shown, truth }] of asked.entries()) {
+        const { sample } = item;
+        try {
+          const completion = results[i]?.completions[0];
+          const response = completion?.text ?? '';
+          const answer = extractAnswer(response, style) ?? null;
+          const judge = options.judge && style === 'tagged' ? await askConsistencyJudge(options.judge, response, answer, options.signal) : undefined;
+          const record: AnswerRecord = {
+            key: keyOf(sample),
+            dataset: sample.dataset,
+            category: sample.category,
+            image: sample.imagePath,
+            label: sample.label,
+            references: shown,
+            response,
+            answer,
+            correct: answer !== null && (answer === 'yes') === (sample.label === 'anomalous'),
+            ...(completion?.finishReason ? { finishReason: completion.finishReason } : {}),
+            ms,
+            ...(truth ? { truth } : {}),
+            ...(judge !== undefined ? { judge } : {}),
+          };
+          await writer.append(record);
+          collected.push(record);
+          options.onProgress?.({ done: collected.length, total: questions.length, summary: summarise(collected, scoring), answer: record });
+        } catch (error) {
+          if (options.signal?.aborted) return;
+          fail(item, error);
+        }
       }
     }
   };
