@@ -15,7 +15,7 @@ import { generateSyntheticSet, readSyntheticSet, syntheticInstructionExamples } 
 import { PAPER_PA_SFT_SHARE, splitForStages } from '@iad-r1/expert-ad';
 import { compareRuns, comparisonHtml, comparisonMarkdown, lineChartSvg, readComparedRun, seriesChartSvg, writeComparison } from '@iad-r1/eval';
 import { trainGrpo } from '@iad-r1/grpo';
-import { BpeTokenizer, TinyVLM, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
+import { BpeTokenizer, TinyVLM, defaultWorkers, pretrainVision, selectBackend } from '@iad-r1/models/tfjs';
 import { imageCountGroups, trainSft } from '@iad-r1/sft';
 import { evaluateInWorker } from './evaluate-in-worker.mjs';
 import { writeStageSplit } from './stage-split.mjs';
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     'one-shot-share': { type: 'string' },
     'pa-sft-share': { type: 'string' },
     'grpo-aggregation': { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -58,6 +59,10 @@ const settings = {
   // Dr. GRPO's constant length normaliser (docs/METHOD.md §4 offers it): with the authors' per-sequence
   // mean, the shorter normal answer gets a larger per-token push (see README).
   grpoAggregation: args['grpo-aggregation'] ?? 'dr-grpo',
+  // Threads each training step is split between (data parallel; IAD_R1_WORKERS, else the cores).
+  // Parallel sums round differently, so another thread count gives slightly different weights,
+  // which training can amplify (see README).
+  workers: Number(args.workers ?? defaultWorkers()),
   maxNewTokens: 128,
 };
 const out = args.out;
@@ -66,7 +71,9 @@ const say = (line) => process.stderr.write(`${line}\n`);
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
+if (!Number.isInteger(settings.workers) || settings.workers < 1) throw new RangeError(`--workers must be a whole number ≥ 1, got ${args.workers}`);
 await selectBackend();
+say(`training on ${settings.workers} thread${settings.workers === 1 ? '' : 's'} (--workers, IAD_R1_WORKERS, else the cores)`);
 
 // 1. Data: training categories with template Expert-AD records, six held-out benchmarks.
 const dataDir = join(out, 'data');
@@ -129,6 +136,7 @@ const vision = await pretrainVision({
   batchSize: 32,
   learningRate: 3e-3,
   seed,
+  workers: settings.workers,
   evaluate: { trainingCategories: labelled([set.training]), heldOutBenchmarks: labelled(benchmarks) },
   onStep: (m) => m.step % 50 === 0 && say(`[${elapsed()}] vision pretraining step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} accuracy ${(m.accuracy * 100).toFixed(0)}%`),
 });
@@ -152,6 +160,7 @@ await trainSft({
   seed,
   resume: false,
   freezeVision: true,
+  workers: settings.workers,
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] instruction tuning step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)}`),
 });
 
@@ -213,6 +222,7 @@ const sft = await trainSft({
   strata: labelsOf(sftRecords),
   // 0-shot and 1-shot examples in separate batches: a batch is padded to its longest example.
   batchGroups: imageCountGroups(sftExamples),
+  workers: settings.workers,
   onStep: (m) => m.step % 20 === 0 && say(`[${elapsed()}] pa-sft step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${Math.round(m.tokensPerSecond)} tok/s)`),
 });
 const paSftEvaluation = await evaluateStage('paSft');
@@ -236,6 +246,7 @@ const grpo = await trainGrpo({
   seed,
   resume: false,
   freezeVision: true,
+  workers: settings.workers,
   onStep: (m) => say(`[${elapsed()}] sc-grpo step ${m.step}/${m.totalSteps} reward ${m.reward.toFixed(2)} (std ${m.rewardStd.toFixed(2)}) length ${m.completionLength.toFixed(0)} kl ${m.kl.toFixed(4)} yes ${(m.yesShare * 100).toFixed(0)}%`),
 });
 // Nothing else runs now: both settings at once, one per core.

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The two-stage demo over several seeds, and the mean of its table: runs `run.mjs --seed S --out
-// OUT/seed-S` for each seed (two at a time by default), then writes OUT/seeds.json and OUT/seeds.md.
+// OUT/seed-S` for each seed (one at a time by default, each on all the cores), then writes OUT/seeds.json and OUT/seeds.md.
 // A seed whose run finished with the same arguments is not run again, so an interrupted call
 // continues where it stopped. Arguments after `--` go to every run.
-//   node examples/two-stage/seeds.mjs [--seeds 0,1,2] [--out examples/two-stage/out-seeds] [--parallel 2] [-- --quick …]
+//   node examples/two-stage/seeds.mjs [--seeds 0,1,2] [--out examples/two-stage/out-seeds] [--parallel 1] [-- --quick …]
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -29,10 +29,13 @@ const seeds = args.seeds.split(',').map((s) => s.trim());
 for (const s of seeds) if (!/^\d+$/.test(s)) throw new RangeError(`--seeds takes whole numbers separated by commas, got ${JSON.stringify(args.seeds)}`);
 if (new Set(seeds).size !== seeds.length) throw new RangeError(`--seeds lists a seed twice: ${args.seeds}`);
 for (const a of passThrough) if (/^--(seed|out)(=|$)/.test(a)) throw new RangeError(`${a} is set per seed by seeds.mjs; pass --seeds and --out before "--"`);
-// Two runs share the two cores of the CI machine well: each trains on one core while its
-// evaluations use the other part of the time.
-const parallel = Number(args.parallel ?? Math.max(1, Math.min(seeds.length, availableParallelism(), 2)));
+// One run at a time, each splitting its training steps between all the cores (data parallel); with
+// --parallel N, each of the N runs gets the cores / N threads.
+const parallel = Number(args.parallel ?? 1);
 if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`--parallel must be a whole number ≥ 1, got ${args.parallel}`);
+if (passThrough.some((a) => /^--workers(=|$)/.test(a))) throw new RangeError('--workers is set per run by seeds.mjs (the cores / --parallel, or IAD_R1_WORKERS); pass --parallel instead');
+const workers = process.env.IAD_R1_WORKERS ? Number(process.env.IAD_R1_WORKERS) : Math.max(1, Math.floor(availableParallelism() / parallel));
+if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`IAD_R1_WORKERS must be a positive integer, not ${JSON.stringify(process.env.IAD_R1_WORKERS)}`);
 
 const out = args.out;
 await mkdir(out, { recursive: true });
@@ -41,7 +44,9 @@ const say = (line) => process.stderr.write(`[${((Date.now() - started) / 1000).t
 const script = join(here, 'run.mjs');
 const runDir = (seed) => join(out, `seed-${seed}`);
 const argsFile = (seed) => join(out, `seed-${seed}.args.json`);
-const argsText = JSON.stringify(passThrough);
+// The thread count is part of a run's arguments: parallel sums round differently, so another count
+// gives a (slightly) different run.
+const argsText = JSON.stringify({ arguments: passThrough, workers });
 
 async function finishedBefore(seed) {
   if (!existsSync(join(runDir(seed), 'results.json')) || !existsSync(argsFile(seed))) return false;
@@ -58,7 +63,7 @@ async function runSeed(seed) {
   const logFile = join(out, `seed-${seed}.log`);
   say(`seed ${seed}: started, log in ${logFile}`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [script, '--seed', seed, '--out', runDir(seed), ...passThrough], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, '--seed', seed, '--out', runDir(seed), '--workers', String(workers), ...passThrough], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   const code = await new Promise((resolve) => child.on('close', resolve));

@@ -73,8 +73,14 @@ describe('examples/two-stage/seeds.mjs -- --quick', () => {
     const third = await run('node', [script, '--seeds', '3', '--out', out, '--', '--quick', '--grpo-steps', '2']);
     expect(third.stderr).toMatch(/seed 3: started/);
     expect(statSync(join(out, 'seed-3', 'results.json')).mtimeMs).toBeGreaterThan(written);
-    expect(JSON.parse(readFileSync(join(out, 'seed-3', 'results.json'), 'utf8')).settings.grpoSteps).toBe(2);
+    expect(JSON.parse(readFileSync(join(out, 'seed-3', 'results.json'), 'utf8')).settings).toMatchObject({ grpoSteps: 2, workers: 1 });
+    // Another thread count is another run (parallel sums round differently): run again, on 2 threads.
+    const fourth = await run('node', [script, '--seeds', '3', '--out', out, '--', '--quick', '--grpo-steps', '2'], { env: { ...process.env, IAD_R1_WORKERS: '2' } });
+    expect(fourth.stderr).toMatch(/seed 3: started/);
+    expect(JSON.parse(readFileSync(join(out, 'seed-3', 'results.json'), 'utf8')).settings.workers).toBe(2);
+    expect(readFileSync(join(out, 'seed-3.log'), 'utf8')).toMatch(/training on 2 threads/);
     // The seed and the folder of each run are the script's own.
     await expect(run('node', [script, '--seeds', '3', '--out', out, '--', '--seed', '5'])).rejects.toThrow(/--seed is set per seed by seeds.mjs/);
+    await expect(run('node', [script, '--seeds', '3', '--out', out, '--', '--workers', '2'])).rejects.toThrow(/--workers is set per run by seeds.mjs/);
   });
 });

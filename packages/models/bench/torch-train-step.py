@@ -7,7 +7,7 @@ approximation of GELU (x * sigmoid(1.702 x), TinyVLM's), a final norm and an out
 the token embedding; cross-entropy over every position, AdamW (weight decay 0.1) at 1e-3. The
 same token ids as the TensorFlow.js bench. Prints one JSON line.
 
-  python3 torch-train-step.py '{"width":128,"layers":2,"heads":4,"mlp":512,"vocab":256,"batch":8,"steps":96,"repeats":10}'
+  python3 torch-train-step.py '{"width":128,"layers":2,"heads":4,"mlp":512,"vocab":256,"batch":8,"steps":96,"repeats":10,"threads":2}'
 """
 import json
 import sys
@@ -58,6 +58,10 @@ class Decoder(nn.Module):
 
 def main():
     c = json.loads(sys.argv[1])
+    # Intra-op threads: the bench asks for 1 and for the threads TensorFlow.js gets. (Debian's
+    # torch starts with 1 here, not one per core.)
+    if 'threads' in c:
+        torch.set_num_threads(c['threads'])
     batch, steps, vocab = c['batch'], c['steps'], c['vocab']
     torch.manual_seed(0)
     model = Decoder(vocab, c['width'], c['layers'], c['heads'], c['mlp'], steps)

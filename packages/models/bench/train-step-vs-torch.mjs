@@ -3,7 +3,8 @@
 // data-parallel threads (the batch split between worker threads, gradients summed, one AdamW
 // step), beside PyTorch CPU's step of the same decoder (torch-train-step.py) in the same run, at
 // two sizes: the models bench's (width 128, 2 layers, 8 × 96 tokens) and a larger one (width 512,
-// 8 layers, 8 × 256 tokens). Prints one JSON line per measurement, then the ratios. Each
+// 8 layers, 8 × 256 tokens), PyTorch on 1 thread and on as many as TensorFlow.js gets. Prints one
+// JSON line per measurement, then the ratios. Each
 // TensorFlow.js measurement runs in its own process, so one that runs out of memory is reported
 // and the others still run. PyTorch is skipped, with a message, where `import torch` fails (PATH's python3 and
 // /usr/bin/python3 are tried).
@@ -93,13 +94,19 @@ for (const name of names) {
     }
   }
   if (torchPresent) {
-    const out = execFileSync(python, [fileURLToPath(new URL('./torch-train-step.py', import.meta.url)), JSON.stringify({ ...c, repeats: name === 'large' ? 3 : 10 })], { encoding: 'utf8' });
-    console.log(out.trim());
-    row.torch = JSON.parse(out).tokensPerSecond;
+    for (const n of [1, threads]) {
+      const out = execFileSync(python, [fileURLToPath(new URL('./torch-train-step.py', import.meta.url)), JSON.stringify({ ...c, repeats: name === 'large' ? 3 : 10, threads: n })], { encoding: 'utf8' });
+      console.log(out.trim());
+      row[`torch${n === 1 ? 1 : 'N'}`] = JSON.parse(out).tokensPerSecond;
+    }
   }
   results.push(row);
 }
 for (const r of results) {
-  const ratio = (a) => (a && r.torch ? (a / r.torch).toFixed(2) : 'n/a');
-  console.log(`${r.config} (width ${r.width}, ${r.layers} layers, ${r.batch} × ${r.steps} tokens): TensorFlow.js ${r.tfjs1 ?? 'failed'} tokens/s on 1 thread, ${r.tfjsN ?? 'failed'} on ${threads}; PyTorch CPU ${r.torch ?? 'not run'}: ratio ${ratio(r.tfjs1)} (1 thread), ${ratio(r.tfjsN)} (${threads} threads)`);
+  const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : 'n/a');
+  console.log(
+    `${r.config} (width ${r.width}, ${r.layers} layers, ${r.batch} × ${r.steps} tokens): TensorFlow.js ${r.tfjs1 ?? 'failed'} tokens/s on 1 thread, ${r.tfjsN ?? 'failed'} on ${threads}; ` +
+      `PyTorch CPU ${r.torch1 ?? 'not run'} on 1 thread, ${r.torchN ?? 'not run'} on ${threads}; ` +
+      `TensorFlow.js on ${threads} threads / PyTorch on ${threads}: ${ratio(r.tfjsN, r.torchN)}; 1 thread / 1 thread: ${ratio(r.tfjs1, r.torch1)}`,
+  );
 }
