@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { assertSameSettings } from '@iad-r1/errors';
 import { TEST_PROMPTS, type TestPromptName, buildChatMessages, fnv1a } from '@iad-r1/cot-schema';
 import { type AnomalyDataset, type AnomalySample, DatasetError, checkImageFile, readSettingsFile, writeFileAtomic } from '@iad-r1/datasets';
-import type { VisionLanguageModel } from '@iad-r1/models';
+import type { GenerateResult, VisionLanguageModel } from '@iad-r1/models';
 import { DEFAULT_GRID_SIZE } from '@iad-r1/grid';
 import type { AnswerRecord } from './answer-record';
 import { answerStyleOf, extractAnswer } from './answer-extraction';
@@ -214,20 +214,38 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       }
       if (asked.length === 0) continue;
       const started = Date.now();
-      let results: Awaited<ReturnType<VisionLanguageModel['generate']>>;
+      const generation = { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) };
+      let results: Array<GenerateResult | undefined>;
+      const failedAlone = new Set<number>();
       try {
         results = await options.model.generate(
           asked.map((a) => a.messages),
-          { maxNewTokens, temperature: 0, ...(options.signal ? { signal: options.signal } : {}) },
+          generation,
         );
       } catch (error) {
         if (options.signal?.aborted) return;
-        for (const a of asked) fail(a.item, error);
-        continue;
+        if (asked.length === 1) {
+          fail((asked[0] as (typeof asked)[number]).item, error);
+          continue;
+        }
+        // One request can fail a whole batch: ask each on its own, so only the failing one fails.
+        results = [];
+        for (const [i, a] of asked.entries()) {
+          try {
+            results.push((await options.model.generate([a.messages], generation))[0]);
+          } catch (single) {
+            if (options.signal?.aborted) return;
+            results.push(undefined);
+            failedAlone.add(i);
+            fail(a.item, single);
+          }
+        }
       }
       const ms = Date.now() - started;
       for (const [i, { item, shown, truth }] of asked.entries()) {
         const { sample } = item;
+        // Asked on its own after its batch failed, and failed again: recorded above.
+        if (failedAlone.has(i)) continue;
         try {
           const completion = results[i]?.completions[0];
           const response = completion?.text ?? '';

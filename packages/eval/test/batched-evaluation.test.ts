@@ -92,6 +92,29 @@ describe('evaluate with batchSize', () => {
     expect(lines.join('\n')).toContain(missing.imagePath.split('/').pop() as string);
   });
 
+  it('when a batch fails, asks its images one at a time, so only the one the model refuses fails', async () => {
+    const benchmark = bench('syn-sdd');
+    const tests = benchmark.samples.filter((s) => s.split === 'test');
+    const refused = (tests[2] as (typeof tests)[number]).imagePath;
+    const sizes: number[] = [];
+    const picky: VisionLanguageModel = {
+      id: 'refuses-one-image',
+      generate: async (requests) => {
+        sizes.push(requests.length);
+        const queries = requests.map((messages) => String(messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).flatMap((p) => (p.type === 'image' ? [p.image] : [])).at(-1)));
+        if (queries.includes(refused)) throw new Error('prompt too long for this model');
+        return queries.map(() => ({ completions: [{ text: '<answer>yes</answer>', finishReason: 'stop' }] }));
+      },
+    };
+    const lines: string[] = [];
+    const result = await evaluate({ model: picky, datasets: [benchmark], shots: 0, out: join(dir, 'picky'), concurrency: 1, batchSize: 4, log: (l) => lines.push(l) });
+    expect(result.failures).toEqual([{ key: expect.any(String), error: 'prompt too long for this model' }]);
+    expect(result.answers.map((a) => a.image).sort()).toEqual(tests.map((t) => t.imagePath).filter((p) => p !== refused).sort());
+    // The first batch of 4 failed, then its 4 images were asked alone.
+    expect(sizes.slice(0, 5)).toEqual([4, 1, 1, 1, 1]);
+    expect(lines.join('\n')).toContain(`${refused}: request failed (prompt too long for this model)`);
+  });
+
   it('refuses a batchSize below 1', async () => {
     await expect(evaluate({ model, datasets: [bench('syn-mvtec')], shots: 0, out: join(dir, 'zero'), batchSize: 0 })).rejects.toThrow(/batchSize must be a whole number ≥ 1, got 0/);
   });
