@@ -1,7 +1,7 @@
 // The GRPO update's share of one thread, the same code in the calling thread and in every
 // data-parallel worker (which load this module by its built path: see `GRPO_SHARD_MODULE`).
 import type { Completion } from '@iad-r1/models';
-import { type ShardContext, type ShardHandlers, type ShardOutput, type TrainingBatch, type TrainingExample, planTrainingPasses, shardGradients, tf } from '@iad-r1/models/tfjs';
+import { type ShardContext, type ShardHandlers, type ShardOutput, type TrainingBatch, type TrainingExample, accumulateWeightedGradients, planTrainingPasses, shardGradients, tf } from '@iad-r1/models/tfjs';
 import { type LossAggregation, grpoObjective } from './grpo-objective';
 
 /** What a completion must say for its sampling log-probabilities to be laid out on a batch. */
@@ -159,9 +159,7 @@ export async function grpoShardGradients(context: ShardContext, payload: GrpoSha
       summed = grads;
       break;
     }
-    const previous: tf.Tensor[] | undefined = summed;
-    summed = grads.map((g, i) => tf.tidy(() => (previous ? tf.add(previous[i] as tf.Tensor, tf.mul(g, weight)) : tf.mul(g, weight))));
-    tf.dispose([...grads, ...(previous ?? [])]);
+    summed = accumulateWeightedGradients(summed, grads, weight);
   }
   return { result: { loss, kl, clipFraction, sequences: shard.sequences, tokens: shard.tokens, passes: shard.passes.length, bytesPerPass: shard.bytesPerPass }, grads: summed ?? [] };
 }

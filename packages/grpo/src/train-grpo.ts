@@ -13,7 +13,7 @@ import {
   clipByGlobalNorm,
   combineShardGradients,
   defaultWorkers,
-  formatBytes,
+  passesMessage,
   planTrainingPasses,
   shardRanges,
   startTrainingWorkers,
@@ -349,7 +349,7 @@ export async function trainGrpo(options: GrpoOptions): Promise<GrpoResult> {
           const most = parts.reduce((best, p) => (p.result.passes > best.result.passes ? p : best));
           if (most.result.passes > passesReported) {
             passesReported = most.result.passes;
-            log(`memory: a share of ${most.result.sequences} sequences needs ${most.result.passes} passes on one thread (about ${formatBytes(most.result.bytesPerPass)} each, within ${tf.getBackend()}'s limit); gradients are accumulated over them`);
+            log(passesMessage(most.result));
           }
           // Each shard's loss is a mean over its sequences or its tokens (the aggregation's):
           // weighted by its share of them, the step's; the KL and clip share are token means.

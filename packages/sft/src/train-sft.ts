@@ -13,7 +13,7 @@ import {
   combineShardGradients,
   cosineWithWarmup,
   dataDigest,
-  formatBytes,
+  passesMessage,
   planTrainingPasses,
   defaultWorkers,
   indicesByLabel,
@@ -273,7 +273,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
         const most = parts.reduce((best, p) => (p.result.passes > best.result.passes ? p : best));
         if (most.result.passes > passesReported) {
           passesReported = most.result.passes;
-          log(`memory: a share of ${shards[parts.indexOf(most)]?.length} sequences needs ${most.result.passes} passes on one thread (about ${formatBytes(most.result.bytesPerPass)} each, within ${tf.getBackend()}'s limit); gradients are accumulated over them`);
+          log(passesMessage({ sequences: shards[parts.indexOf(most)]?.length ?? 0, passes: most.result.passes, bytesPerPass: most.result.bytesPerPass }));
         }
         // Each shard's loss is a mean over its completion tokens: weighted by them, the micro-batch's mean.
         const lossTokens = parts.reduce((n, p) => n + p.result.lossTokens, 0);

@@ -102,8 +102,8 @@ export { tinyVlmArchitecture } from './architectures/tiny-vlm/tiny-vlm-architect
 export { DataParallelPool, DataParallelWorkerError, type DataParallelPoolOptions, type ShardReply, defaultWorkers } from './parallel/data-parallel-pool';
 export { NotBuiltError, builtFile } from './parallel/built-file';
 export type { ShardContext, ShardHandler, ShardHandlers, ShardOutput } from './parallel/shard-context';
-export { combineShardGradients, shardGradients } from './parallel/shard-gradients';
+export { accumulateWeightedGradients, combineShardGradients, shardGradients } from './parallel/shard-gradients';
 export { shardRanges } from './parallel/shard-ranges';
 export { type GenerateShardPayload, type SftShardPayload, type SftShardResult, generateShard, sftShardGradients } from './parallel/built-in-handlers';
 export { type TrainingWorkers, type TrainingWorkersOptions, startTrainingWorkers } from './parallel/training-workers';
-export { TrainingMemoryError, type TrainingPassPlan, WASM_HEAP_LIMIT, backendMemoryLimit, modelShape, planTrainingPasses } from './training/training-memory';
+export { TrainingMemoryError, type TrainingPassPlan, WASM_HEAP_LIMIT, backendMemoryLimit, modelShape, passesMessage, planTrainingPasses } from './training/training-memory';

@@ -4,9 +4,9 @@ import type { TrainingExample } from '../trainable/trainable-model';
 import { sftLoss } from '../trainable/sft-loss';
 import { visionShardGradients } from '../training/pretrain-vision';
 import { planTrainingPasses } from '../training/training-memory';
-import { type Tensor, tf } from '../tf';
+import type { Tensor } from '../tf';
 import type { ShardContext, ShardHandlers, ShardOutput } from './shard-context';
-import { shardGradients } from './shard-gradients';
+import { accumulateWeightedGradients, shardGradients } from './shard-gradients';
 
 /** Payload of the `sft-gradients` job. */
 export interface SftShardPayload {
@@ -51,9 +51,7 @@ export async function sftShardGradients(context: ShardContext, payload: SftShard
     const weight = lossTokens > 0 ? part.lossMask.reduce((a, b) => a + b, 0) / lossTokens : 0;
     const { value, grads } = shardGradients(context, () => sftLoss(context.model, part));
     loss += weight * value;
-    const previous: Tensor[] | undefined = summed;
-    summed = grads.map((g, i) => tf.tidy(() => (previous ? tf.add(previous[i] as Tensor, tf.mul(g, weight)) : tf.mul(g, weight))));
-    tf.dispose([...grads, ...(previous ?? [])]);
+    summed = accumulateWeightedGradients(summed, grads, weight);
   }
   return { result: { loss, lossTokens, tokens, passes: plan.passes, bytesPerPass: plan.bytesPerPass }, grads: summed ?? [] };
 }

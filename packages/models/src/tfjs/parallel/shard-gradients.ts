@@ -40,3 +40,18 @@ export function combineShardGradients(shards: ReadonlyArray<{ grads: ReadonlyArr
     }),
   );
 }
+
+/**
+ * `sum + weight · grads`, variable by variable, disposing `grads` and the old `sum`: how a thread
+ * accumulates the passes of a shard too large for its memory (see `planTrainingPasses`). Starts
+ * from `weight · grads` when `sum` is undefined.
+ *
+ * @example
+ * let sum: Tensor[] | undefined;
+ * for (const pass of passes) sum = accumulateWeightedGradients(sum, gradsOf(pass), pass.share);
+ */
+export function accumulateWeightedGradients(sum: Tensor[] | undefined, grads: Tensor[], weight: number): Tensor[] {
+  const next = grads.map((g, i) => tf.tidy(() => (sum ? tf.add(sum[i] as Tensor, tf.mul(g, weight)) : tf.mul(g, weight))));
+  tf.dispose([...grads, ...(sum ?? [])]);
+  return next;
+}

@@ -82,3 +82,13 @@ export function planTrainingPasses(model: TrainableModel, options: { rows: numbe
   const rowsPerPass = Math.ceil(options.rows / passes);
   return { rowsPerPass, passes, bytesPerPass: bytesFor(rowsPerPass), limitBytes };
 }
+
+/**
+ * The trainers' one-time log line when a thread's share takes several passes.
+ *
+ * @example
+ * log(passesMessage({ sequences: 6, passes: 3, bytesPerPass: 1.2e9 }));
+ */
+export function passesMessage(share: { sequences: number; passes: number; bytesPerPass: number }): string {
+  return `memory: a share of ${share.sequences} sequences needs ${share.passes} passes on one thread (about ${formatBytes(share.bytesPerPass)} each, within ${tf.getBackend()}'s limit); gradients are accumulated over them`;
+}
