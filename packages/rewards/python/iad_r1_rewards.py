@@ -20,6 +20,7 @@ When the server cannot be reached after the retries, TRL's functions return None
 """
 import asyncio
 import json
+import math
 import os
 import threading
 import time
@@ -42,7 +43,39 @@ _RETRYABLE = {429, 500, 502, 503, 504}
 
 
 class RewardServerError(RuntimeError):
-    """The reward server did not answer after the retries, or refused the request."""
+    """The reward server did not answer after the retries, refused the request, or answered something
+    that is not a reward reply (wrong fields, wrong counts, values that are not finite numbers)."""
+
+
+def _refuse_constant(name):
+    # json accepts NaN and Infinity by default; a reward must be a finite number.
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _number_list(value, count, where):
+    if not isinstance(value, list) or len(value) != count:
+        got = f"{len(value)} values" if isinstance(value, list) else type(value).__name__
+        raise RewardServerError(f"{where}: expected a list of {count} numbers (one per completion), got {got}")
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise RewardServerError(f"{where}[{i}]: expected a finite number, got {v!r}")
+    return value
+
+
+def _checked_reply(reply, url, count, total_keys, columns_key):
+    """The reply of /score or /get_reward, checked: each total and column a list of `count` finite numbers."""
+    if not isinstance(reply, dict):
+        raise RewardServerError(f"{url}: expected a JSON object, got {type(reply).__name__}")
+    for key in total_keys:
+        if key not in reply:
+            raise RewardServerError(f"{url}: the reply has no {key!r} field")
+        _number_list(reply[key], count, f"{url}: {key}")
+    columns = reply.get(columns_key)
+    if not isinstance(columns, dict):
+        raise RewardServerError(f"{url}: the reply's {columns_key!r} is not an object of columns")
+    for name, values in columns.items():
+        _number_list(values, count, f"{url}: {columns_key}.{name}")
+    return reply
 
 
 def _url(base_url):
@@ -59,7 +92,13 @@ def _request(url, body=None):
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return json.load(response)
+                raw = response.read()
+            try:
+                return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            except (UnicodeDecodeError, ValueError) as error:
+                # A body cut off in transit (a proxy, a restart) may come whole next time.
+                last = f"a reply that is not JSON ({error}): {raw[:200]!r}"
+                continue
         except urllib.error.HTTPError as error:
             detail = error.read().decode("utf-8", "replace")[:2000]
             if error.code not in _RETRYABLE:
@@ -80,7 +119,13 @@ _components = {}
 def _health_components(base_url):
     url = _url(base_url)
     if url not in _components:
-        _components[url] = _request(f"{url}/health")["components"]
+        health = _request(f"{url}/health")
+        listed = health.get("components") if isinstance(health, dict) else None
+        if not isinstance(listed, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("weight"), (int, float)) for c in listed
+        ):
+            raise RewardServerError(f"{url}/health: expected components as a list of {{name, weight}}, got {listed!r:.200}")
+        _components[url] = listed
     return _components[url]
 
 
@@ -126,13 +171,20 @@ def score_batch(completions, solutions, base_url=None, extras=None):
             value = _last["value"]
         else:
             try:
-                value = _request(url, body)
+                value = _checked_reply(_request(url, body), url, len(completions), ["rewards"], "components")
             except RewardServerError as error:
                 value = error
             _last.update(key=(url, body), value=value, at=time.monotonic())
     if isinstance(value, Exception):
         raise value
     return value
+
+
+def _column(result, name):
+    columns = result["components"]
+    if name not in columns:
+        raise RewardServerError(f"the reply has no component {name!r} (it has {', '.join(columns) or 'none'})")
+    return columns[name]
 
 
 def _solutions(solution):
@@ -162,7 +214,7 @@ def trl_reward_funcs(base_url=None, names=None):
         def reward(completions, solution=None, **kwargs):
             solution = _solutions(solution)
             try:
-                return score_batch(completions, solution, base_url)["components"][name]
+                return _column(score_batch(completions, solution, base_url), name)
             except RewardServerError as error:
                 return _skipped(f"reward {name}", error, len(completions))
 
@@ -205,7 +257,7 @@ def async_trl_reward_funcs(base_url=None, names=None):
         async def reward(completions, solution=None, **kwargs):
             solution = _solutions(solution)
             try:
-                return (await async_score_batch(completions, solution, base_url))["components"][name]
+                return _column(await async_score_batch(completions, solution, base_url), name)
             except RewardServerError as error:
                 return _skipped(f"reward {name}", error, len(completions))
 
@@ -273,8 +325,10 @@ def reward_func(queries, prompts, labels, **kwargs):
     which keeps only the reply of each query, and returns {"rewards", "scores", "extra_logs"} as
     torch tensors (OpenRLHF concatenates them); as lists where torch is absent.
     """
-    body = json.dumps({"query": list(queries), "prompts": list(prompts), "labels": list(labels)}).encode("utf-8")
-    result = _request(f"{_url(None)}/get_reward", body)
+    queries = list(queries)
+    body = json.dumps({"query": queries, "prompts": list(prompts), "labels": list(labels)}).encode("utf-8")
+    url = f"{_url(None)}/get_reward"
+    result = _checked_reply(_request(url, body), url, len(queries), ["rewards", "scores"], "extra_logs")
     try:
         import torch
     except ImportError:

@@ -61,6 +61,16 @@ export function matchAnomalyCategory(normalised: string): CategoryMatch | undefi
 const MATCH_CACHE_LIMIT = 10_000;
 const MATCH_CACHE = new Map<string, CategoryMatch | undefined>();
 
+// The similarity the type reward accepts as a match.
+const SIMILAR = 0.7;
+
+// difflib's ratio is 2·M / (|a| + |b|) with M ≤ min(|a|, |b|), so this bounds it from above (its
+// real_quick_ratio). Skipping pairs whose bound is under the threshold changes no reward, and keeps
+// a long type text from costing seconds: the matching itself grows with the product of the lengths.
+function similarityBound(lengthA: number, lengthB: number): number {
+  return lengthA + lengthB === 0 ? 1 : (2 * Math.min(lengthA, lengthB)) / (lengthA + lengthB);
+}
+
 function scanKeywords(normalised: string): CategoryMatch | undefined {
   const exact = KEYWORD_BY_TEXT.get(normalised);
   if (exact) return { category: exact.category, group: exact.group, confidence: 1 };
@@ -81,8 +91,9 @@ function scanKeywords(normalised: string): CategoryMatch | undefined {
 
   bestScore = 0;
   for (const keyword of KEYWORDS) {
+    if (similarityBound(length, keyword.length) < SIMILAR) continue;
     const similarity = keyword.similarity(normalised);
-    if (similarity >= 0.7 && similarity > bestScore) {
+    if (similarity >= SIMILAR && similarity > bestScore) {
       best = keyword;
       bestScore = similarity;
     }
@@ -91,8 +102,9 @@ function scanKeywords(normalised: string): CategoryMatch | undefined {
 }
 
 function weakSimilarity(a: string, b: string): number {
+  if (similarityBound(pythonLength(a), pythonLength(b)) < SIMILAR) return 0;
   const similarity = sequenceSimilarity(a, b);
-  return similarity >= 0.7 ? similarity * 0.4 : 0;
+  return similarity >= SIMILAR ? similarity * 0.4 : 0;
 }
 
 /**

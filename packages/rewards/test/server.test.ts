@@ -51,7 +51,7 @@ describe('reward server', () => {
     expect(await head.text()).toBe('');
   });
 
-  it('refuses a scored text over maxFieldChars by path, and answers /health while a large batch is scored', async () => {
+  it('refuses a scored text over maxFieldChars by path', async () => {
     const small = await startRewardServer({ port: 0, maxFieldChars: 100, log: () => undefined });
     try {
       const response = await fetch(`${small.url}/score`, { method: 'POST', body: JSON.stringify({ completions: ['<answer>no</answer>', `<type>${'x'.repeat(100)}</type>`], solutions: [NO, NO] }) });
@@ -60,25 +60,7 @@ describe('reward server', () => {
     } finally {
       await small.close();
     }
-    // A batch of distinct long type texts takes a while to score; /health asked meanwhile must come back first.
-    const big = await startRewardServer({ port: 0, log: () => undefined });
-    try {
-      const completions = Array.from({ length: 100 }, (_, i) => `<think>t</think><location>top</location><type>${`defect ${i} `.repeat(90)}</type><answer>yes</answer>`);
-      const order: string[] = [];
-      const scoring = fetch(`${big.url}/score`, { method: 'POST', body: JSON.stringify({ completions, solutions: completions.map(() => YES) }) }).then(async (r) => {
-        order.push('score');
-        return r.json();
-      });
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      const health = await fetch(`${big.url}/health`).then((r) => r.json());
-      order.push('health');
-      const scored = (await scoring) as { rewards: number[] };
-      expect(health).toMatchObject({ status: 'ok' });
-      expect(scored.rewards).toHaveLength(100);
-      expect(order).toEqual(['health', 'score']);
-    } finally {
-      await big.close();
-    }
+    // /health while a costly batch is scored: test/server-limits.test.ts.
   });
 
   it('refuses nonsensical limits at start-up', () => {

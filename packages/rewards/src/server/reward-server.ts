@@ -1,7 +1,8 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
-import type { CompletionInput } from '../completion';
+import { type CompletionInput, completionText } from '../completion';
+import { tagValue } from '../tag-value';
 import { type RewardRegistry, type RewardScorer, type RewardScorerOptions, RewardValueError, type ScoredBatch } from '../reward-registry';
 import { createRewardRegistry } from '../sc-grpo-rewards';
 import { getRewardRequestSchema, scoreRequestSchema } from './request-schemas';
@@ -58,18 +59,37 @@ async function scoreInSlices(scorer: RewardScorer, completions: readonly Complet
   return out;
 }
 
-function textLength(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (Array.isArray(value)) return value.reduce((n: number, m) => n + textLength((m as { content?: unknown })?.content), 0);
-  return 0;
+/**
+ * The longest `<type>` text a label (solution) may carry. The type reward compares the predicted
+ * type text with the label's by sequence similarity, whose cost grows with the product of the two
+ * lengths, and it is only computed when the shorter text is at least 0.54 × the longer (below that
+ * the ratio cannot reach 0.7). Bounding the label's side therefore bounds the work for any
+ * completion to a few milliseconds. Real labels name a defect in a few words.
+ */
+export const MAX_LABEL_TYPE_CHARS = 1024;
+
+// What the rewards read of a completion: its text, or the text parts of its last assistant turn.
+// Counting anything else (the `content` field only) let a chat-part completion of any length through.
+function scoredLength(value: CompletionInput): number {
+  return completionText(value).length;
 }
 
-function checkFieldLengths(fields: Array<{ path: string; value: unknown }>, maxChars: number): void {
-  const long = fields.filter((f) => textLength(f.value) > maxChars);
+function checkFieldLengths(fields: Array<{ path: string; value: CompletionInput }>, maxChars: number): void {
+  const long = fields.map((f) => ({ ...f, length: scoredLength(f.value) })).filter((f) => f.length > maxChars);
   if (long.length > 0) {
     throw new HttpError(422, {
       error: `${long.length} field(s) longer than the limit of ${maxChars} characters`,
-      issues: long.slice(0, 20).map((f) => ({ path: f.path, message: `${textLength(f.value)} characters, more than the limit of ${maxChars} (--max-field-chars)` })),
+      issues: long.slice(0, 20).map((f) => ({ path: f.path, message: `${f.length} characters, more than the limit of ${maxChars} (--max-field-chars)` })),
+    });
+  }
+}
+
+function checkLabelTypes(labels: readonly string[], field: string): void {
+  const long = labels.map((label, i) => ({ path: `${field}.${i}`, length: tagValue(label, 'type')?.length ?? 0 })).filter((f) => f.length > MAX_LABEL_TYPE_CHARS);
+  if (long.length > 0) {
+    throw new HttpError(422, {
+      error: `${long.length} label(s) with a <type> text longer than ${MAX_LABEL_TYPE_CHARS} characters`,
+      issues: long.slice(0, 20).map((f) => ({ path: f.path, message: `its <type> text has ${f.length} characters; a label names a defect type in a few words (limit ${MAX_LABEL_TYPE_CHARS})` })),
     });
   }
 }
@@ -197,13 +217,15 @@ export function createRewardServer(options: RewardServerOptions = {}): Server {
       const body = parseJsonBody(raw, getRewardRequestSchema);
       const responses = body.query.map((query, i) => openRlhfReply(query, body.prompts?.[i]).reply);
       checkFieldLengths([...responses.map((value, i) => ({ path: `query.${i}`, value })), ...body.labels.map((value, i) => ({ path: `labels.${i}`, value }))], maxFieldChars);
+      checkLabelTypes(body.labels, 'labels');
       const scored = await scoreInSlices(scorer, responses, body.labels);
       send(response, 200, { rewards: scored.totals, scores: scored.totals, extra_logs: scored.components });
       return;
     }
 
     const body = parseJsonBody(raw, scoreRequestSchema);
-    checkFieldLengths([...body.completions.map((value, i) => ({ path: `completions.${i}`, value })), ...body.solutions.map((value, i) => ({ path: `solutions.${i}`, value }))], maxFieldChars);
+    checkFieldLengths([...body.completions.map((value, i) => ({ path: `completions.${i}`, value: value as CompletionInput })), ...body.solutions.map((value, i) => ({ path: `solutions.${i}`, value }))], maxFieldChars);
+    checkLabelTypes(body.solutions, 'solutions');
     const scored = await scoreInSlices(scorer, body.completions as CompletionInput[], body.solutions, body.extras);
     send(response, 200, { rewards: scored.totals, components: scored.components });
   };
