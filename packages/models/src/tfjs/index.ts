@@ -50,7 +50,7 @@ export { type ByteLevelTokenizerOptions, CHATML_TEMPLATE, byteLevelTokenizerFile
 // Checkpoint I/O.
 export { CheckpointError } from './checkpoint/checkpoint-error';
 export { FLOAT_DTYPES, type FloatDtype, bf16ToF32, decodeFloats, encodeFloats, f16ToF32, f32ToBf16, f32ToF16 } from './checkpoint/dtype';
-export { SafetensorsFile, type TensorEntry, type TensorToWrite, writeSafetensors } from './checkpoint/safetensors-file';
+export { ALLOW_NON_FINITE_ENV, SafetensorsFile, type TensorEntry, type TensorToWrite, writeSafetensors } from './checkpoint/safetensors-file';
 export { CheckpointWeights, SINGLE_WEIGHTS_FILE, WEIGHTS_INDEX_FILE, assignShards, shardName } from './checkpoint/checkpoint-weights';
 export { type NamedTensor, encodeSafetensors, readSafetensors } from './checkpoint/named-tensors';
 

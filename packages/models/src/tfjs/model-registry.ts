@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from './checkpoint/checkpoint-error';
+import { replacedVersionsOf } from './checkpoint/replace-folder';
 import { applyLora } from './lora/apply-lora';
 import { ADAPTER_CONFIG_FILE, readAdapterConfig, restoreAdapter } from './lora/adapter-files';
 import { estimateMemory, formatBytes } from './memory-estimate';
@@ -74,7 +75,10 @@ export async function architectureOf(dir: string): Promise<{ entry: Architecture
  * console.log(model.architecture, model.parameterCount());
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<TrainableModel> {
-  if (!existsSync(dir)) throw new CheckpointError(dir, 'no such folder');
+  if (!existsSync(dir)) {
+    const replaced = await replacedVersionsOf(dir);
+    throw new CheckpointError(dir, replaced.length > 0 ? `no such folder: an export was stopped while it replaced this folder; its earlier version is ${replaced.join(', ')} (rename it back, or export again)` : 'no such folder');
+  }
   if (existsSync(join(dir, ADAPTER_CONFIG_FILE))) {
     const adapter = await readAdapterConfig(dir);
     if (!existsSync(join(adapter.baseDir, 'config.json'))) throw new CheckpointError(join(dir, ADAPTER_CONFIG_FILE), `its base model ${adapter.baseDir} has no config.json`);

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../checkpoint/checkpoint-error';
 import { WEIGHTS_INDEX_FILE } from '../checkpoint/checkpoint-weights';
+import { replaceFolder } from '../checkpoint/replace-folder';
 import { type WeightLayout, writeWeights } from '../checkpoint/weights-io';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, writeAdapter } from '../lora/adapter-files';
 import type { WeightSet } from '../nn/weights';
@@ -67,20 +68,20 @@ export interface HfFolderContents {
  * `adapter_model.safetensors`), unless `merged`, which folds the adapters into the weights.
  */
 export async function saveHfFolder(dir: string, contents: HfFolderContents, options: { merged?: boolean } = {}): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  const target = resolve(dir);
   const { weights, sourceDir } = contents;
   const adapters = weights.lora.size > 0 && !options.merged;
-  if (adapters && sourceDir && resolve(sourceDir) !== resolve(dir)) {
-    await writeAdapter(dir, weights, resolve(sourceDir));
-    return;
-  }
-  const json: Array<[string, unknown]> = [['config.json', contents.config], ...Object.entries(contents.extraFiles ?? {})];
-  for (const [name, value] of json) {
-    await writeFile(join(dir, `${name}.tmp`), `${JSON.stringify(value, null, 2)}\n`);
-    await rename(join(dir, `${name}.tmp`), join(dir, name));
-  }
-  await contents.tokenizer.save(dir);
-  if (sourceDir) await copyAuxiliaryFiles(sourceDir, dir);
-  await writeWeights(dir, weights, contents.layout, { merged: options.merged === true });
-  if (adapters) await writeAdapter(dir, weights, resolve(dir));
+  await replaceFolder(target, async (staging) => {
+    if (adapters && sourceDir && resolve(sourceDir) !== target) {
+      await writeAdapter(staging, weights, resolve(sourceDir));
+      return;
+    }
+    const json: Array<[string, unknown]> = [['config.json', contents.config], ...Object.entries(contents.extraFiles ?? {})];
+    for (const [name, value] of json) await writeFile(join(staging, name), `${JSON.stringify(value, null, 2)}\n`);
+    await contents.tokenizer.save(staging);
+    if (sourceDir) await copyAuxiliaryFiles(sourceDir, staging);
+    await writeWeights(staging, weights, contents.layout, { merged: options.merged === true });
+    // The adapter's base is the folder it will be in, not the staging folder.
+    if (adapters) await writeAdapter(staging, weights, target);
+  });
 }

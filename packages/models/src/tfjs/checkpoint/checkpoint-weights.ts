@@ -47,6 +47,9 @@ export class CheckpointWeights {
       }
       weightMap = parsed.weight_map;
       fileNames = [...new Set(Object.values(weightMap))];
+      // Shards live beside the index; a path elsewhere would read files outside the checkpoint.
+      const outside = fileNames.find((name) => name !== basename(name) || name === '..' || !name.endsWith('.safetensors'));
+      if (outside !== undefined) throw new CheckpointError(indexPath, `weight_map names ${JSON.stringify(outside)}; shards must be .safetensors files in the same folder`);
     } else if (existsSync(join(dir, SINGLE_WEIGHTS_FILE))) {
       fileNames = [SINGLE_WEIGHTS_FILE];
     } else if (existsSync(join(dir, 'pytorch_model.bin')) || existsSync(join(dir, 'pytorch_model.bin.index.json'))) {

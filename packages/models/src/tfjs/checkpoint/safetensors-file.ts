@@ -17,6 +17,87 @@ export interface TensorEntry {
 const MAX_HEADER = 100_000_000;
 
 /**
+ * Set to `1` to load weights that hold NaN or ±Infinity. By default a tensor with one is refused:
+ * such a model prints null logits and samples garbage, which is worse than an error at load. An
+ * environment variable rather than an option, so data-parallel worker threads see it too.
+ */
+export const ALLOW_NON_FINITE_ENV = 'IAD_R1_ALLOW_NON_FINITE';
+
+/** Bytes per element of every safetensors dtype (only the float ones are read as weights). */
+const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    // x - x is NaN exactly for NaN and ±Infinity, and cheaper than Number.isFinite in this loop.
+    const v = values[i] as number;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/** Refuses what is not a regular file (a FIFO would block the open forever, a folder fails later). */
+export async function requireRegularFile(path: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new CheckpointError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message);
+  }
+  if (!info.isFile()) throw new CheckpointError(path, `is not a regular file (${info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : 'a device or socket'})`);
+}
+
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Checks a parsed header as the reference implementation does: every entry an object with a known
+ * dtype, a shape of whole numbers and two whole-number offsets; each tensor's bytes equal to its
+ * shape times its dtype's size; the tensors laid end to end from the start of the data with no
+ * gap or overlap, the last ending where the file ends. Names the file and the tensor.
+ */
+function parseHeader(path: string, header: unknown, base: number, size: number): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(path, 'the header is not a JSON object');
+  const entries = new Map<string, TensorEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (raw === null) continue;
+      if (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) throw new CheckpointError(path, '__metadata__ must be an object of strings');
+      metadata = raw as Record<string, string>;
+      continue;
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(path, 'the header entry is not an object with dtype, shape and data_offsets', name);
+    const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const offsets = entry.data_offsets;
+    if (typeof entry.dtype !== 'string' || !Array.isArray(entry.shape) || !Array.isArray(offsets) || offsets.length !== 2) {
+      throw new CheckpointError(path, 'the header entry needs dtype, shape and data_offsets', name);
+    }
+    const itemSize = DTYPE_BYTES[entry.dtype];
+    if (itemSize === undefined) throw new CheckpointError(path, `unknown dtype ${JSON.stringify(entry.dtype)}`, name);
+    if (!entry.shape.every(isIndex)) throw new CheckpointError(path, `shape ${JSON.stringify(entry.shape)} is not a list of whole numbers ≥ 0`, name);
+    if (!offsets.every(isIndex)) throw new CheckpointError(path, `data_offsets ${JSON.stringify(offsets)} are not two whole numbers ≥ 0`, name);
+    const [begin, end] = offsets as [number, number];
+    if (end < begin) throw new CheckpointError(path, `data_offsets [${begin}, ${end}] end before they begin`, name);
+    if (base + end > size) throw new CheckpointError(path, `truncated: its data ends at byte ${base + end}, the file has ${size}`, name);
+    const shape = entry.shape as number[];
+    const elements = shape.reduce((a, b) => a * b, 1);
+    if (end - begin !== elements * itemSize) {
+      throw new CheckpointError(path, `shape [${shape}] of ${entry.dtype} needs ${elements * itemSize} bytes, data_offsets give ${end - begin}`, name);
+    }
+    entries.set(name, { name, dtype: entry.dtype, shape, file: path, begin: base + begin, end: base + end });
+  }
+  // End to end: overlapping ranges would read one tensor's bytes as another's.
+  let next = base;
+  for (const entry of [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
+    if (entry.begin !== next) {
+      throw new CheckpointError(path, entry.begin < next ? `data_offsets overlap the tensor before it (it starts at ${entry.begin - base}, the one before ends at ${next - base})` : `data_offsets leave a gap of ${entry.begin - next} bytes before it`, entry.name);
+    }
+    next = entry.end;
+  }
+  if (next !== size) throw new CheckpointError(path, `the tensors end at byte ${next}, but the file has ${size} bytes`);
+  return { entries, metadata };
+}
+
+/**
  * One safetensors file opened for reading tensor by tensor: the header is parsed up front, each
  * tensor's bytes are read when asked (a 15 GB shard never sits in one buffer), 16-bit floats are
  * widened to float32. Errors name the file and the tensor.
@@ -35,6 +116,7 @@ export class SafetensorsFile {
   ) {}
 
   static async open(path: string): Promise<SafetensorsFile> {
+    await requireRegularFile(path);
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -50,35 +132,13 @@ export class SafetensorsFile {
       if (8 + length > size) throw new CheckpointError(path, `truncated: the header needs ${8 + length} bytes, the file has ${size}`);
       const headerBytes = Buffer.alloc(length);
       await handle.read(headerBytes, 0, length, 8);
-      let header: Record<string, unknown>;
+      let header: unknown;
       try {
-        header = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
+        header = JSON.parse(headerBytes.toString('utf8'));
       } catch {
         throw new CheckpointError(path, 'the header is not valid JSON');
       }
-      const base = 8 + length;
-      const entries = new Map<string, TensorEntry>();
-      let metadata: Record<string, string> = {};
-      for (const [name, raw] of Object.entries(header)) {
-        if (name === '__metadata__') {
-          metadata = (raw ?? {}) as Record<string, string>;
-          continue;
-        }
-        const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-        const offsets = entry.data_offsets;
-        if (typeof entry.dtype !== 'string' || !Array.isArray(entry.shape) || !Array.isArray(offsets) || offsets.length !== 2) {
-          throw new CheckpointError(path, 'the header entry needs dtype, shape and data_offsets', name);
-        }
-        const [begin, end] = offsets as [number, number];
-        if (base + end > size) throw new CheckpointError(path, `truncated: its data ends at byte ${base + end}, the file has ${size}`, name);
-        const shape = entry.shape as number[];
-        const itemSize = (FLOAT_DTYPES as Record<string, number>)[entry.dtype];
-        const elements = shape.reduce((a, b) => a * b, 1);
-        if (itemSize !== undefined && end - begin !== elements * itemSize) {
-          throw new CheckpointError(path, `shape [${shape}] of ${entry.dtype} needs ${elements * itemSize} bytes, data_offsets give ${end - begin}`, name);
-        }
-        entries.set(name, { name, dtype: entry.dtype, shape, file: path, begin: base + begin, end: base + end });
-      }
+      const { entries, metadata } = parseHeader(path, header, 8 + length, size);
       return new SafetensorsFile(path, handle, entries, metadata);
     } catch (error) {
       await handle.close();
@@ -98,7 +158,14 @@ export class SafetensorsFile {
       if (bytesRead === 0) throw new CheckpointError(this.path, `truncated: read ${done} of ${bytes.length} bytes`, name);
       done += bytesRead;
     }
-    return decodeFloats(bytes, entry.dtype as FloatDtype);
+    const values = decodeFloats(bytes, entry.dtype as FloatDtype);
+    if (process.env[ALLOW_NON_FINITE_ENV] !== '1') {
+      const bad = firstNonFinite(values);
+      if (bad >= 0) {
+        throw new CheckpointError(this.path, `holds a non-finite value (${values[bad]}) at element ${bad}: the weights are corrupt or overflowed float32; set ${ALLOW_NON_FINITE_ENV}=1 (--allow-non-finite) to load them anyway`, name);
+      }
+    }
+    return values;
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { CheckpointWeights } from '../checkpoint/checkpoint-weights';
+import { ALLOW_NON_FINITE_ENV } from '../checkpoint/safetensors-file';
 import { architectureOf, loadModel } from '../model-registry';
 import { ADAPTER_CONFIG_FILE, readAdapterConfig } from '../lora/adapter-files';
 import { estimateMemory, formatBytes } from '../memory-estimate';
@@ -20,7 +21,14 @@ const multiImageOption = () => new Option('--multi-image <mode>', 'LLaVA-OneVisi
 const loadOptions = (o: { maxMemory?: number; multiImage?: 'square' | 'anyres' }) => ({ ...(o.maxMemory !== undefined ? { maxMemoryBytes: o.maxMemory * 1024 ** 3 } : {}), ...(o.multiImage ? { multiImage: o.multiImage } : {}) });
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-const program = new Command().name('iad-r1-models').description('Open, inspect and run the in-process models of IAD-R1 (Hugging Face checkpoints and TinyVLM) in TensorFlow.js.').showHelpAfterError();
+const program = new Command()
+  .name('iad-r1-models')
+  .description('Open, inspect and run the in-process models of IAD-R1 (Hugging Face checkpoints and TinyVLM) in TensorFlow.js.')
+  .option('--allow-non-finite', `load weights that hold NaN or ±Infinity (refused by default; same as ${ALLOW_NON_FINITE_ENV}=1)`)
+  .showHelpAfterError();
+program.hook('preAction', () => {
+  if (program.opts().allowNonFinite) process.env[ALLOW_NON_FINITE_ENV] = '1';
+});
 
 program
   .command('inspect')

@@ -57,7 +57,14 @@ export async function readAdapterConfig(dir: string): Promise<AdapterFolder> {
   }
   const c = parsed.data;
   const named = c.base_model_name_or_path;
-  const baseDir = existsSync(join(dir, 'config.json')) ? resolve(dir) : named ? (isAbsolute(named) ? named : resolve(dir, named)) : resolve(dir);
+  const namedDir = named ? (isAbsolute(named) ? named : resolve(dir, named)) : undefined;
+  const ownModel = existsSync(join(dir, 'config.json'));
+  // A folder holding its own model and an adapter made for another base mixes two exports (an
+  // adapter written over a merged export): applying it to these weights would apply it twice.
+  if (ownModel && namedDir !== undefined && resolve(namedDir) !== resolve(dir) && existsSync(namedDir)) {
+    throw new CheckpointError(file, `is an adapter for the base ${namedDir}, but ${dir} also holds a model of its own (config.json): two exports were written into one folder (or it was copied from a folder whose adapter named that folder itself); export again into a new folder`);
+  }
+  const baseDir = ownModel ? resolve(dir) : (namedDir ?? resolve(dir));
   return { settings: { rank: c.r, alpha: c.lora_alpha, dropout: c.lora_dropout, targetModules: c.target_modules, rsLora: c.use_rslora }, baseDir };
 }
 

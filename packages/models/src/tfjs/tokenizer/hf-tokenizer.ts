@@ -98,8 +98,12 @@ export class HfTokenizer implements TextTokenizer {
     this.size = maxId + 1;
   }
 
-  /** Reads `tokenizer.json` (required), `tokenizer_config.json` and a chat template file from a checkpoint folder. */
-  static async fromDir(dir: string): Promise<HfTokenizer> {
+  /**
+   * Reads `tokenizer.json` (required), `tokenizer_config.json` and a chat template file from a
+   * checkpoint folder. With `vocabSize` (the model's embedding rows), a tokenizer that can produce a
+   * larger id is refused: that id would index past the embedding table.
+   */
+  static async fromDir(dir: string, options: { vocabSize?: number } = {}): Promise<HfTokenizer> {
     const read = (name: string) => readFile(join(dir, name), 'utf8');
     if (!existsSync(join(dir, 'tokenizer.json'))) throw new CheckpointError(dir, 'has no tokenizer.json (the fast-tokenizer file; save the tokenizer with transformers to get one)');
     const files: HfTokenizerFiles = { tokenizer: await read('tokenizer.json') };
@@ -110,7 +114,11 @@ export class HfTokenizer implements TextTokenizer {
         break;
       }
     }
-    return new HfTokenizer(files, dir);
+    const tokenizer = new HfTokenizer(files, dir);
+    if (options.vocabSize !== undefined && tokenizer.size > options.vocabSize) {
+      throw new CheckpointError(join(dir, 'tokenizer.json'), `has token ids up to ${tokenizer.size - 1}, beyond the model's vocabulary of ${options.vocabSize} (config.json vocab_size): it is not the tokenizer of these weights`);
+    }
+    return tokenizer;
   }
 
   /** A tokenizer from file contents (for tests and generated checkpoints); `dir` only names them in errors. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headCount, imageSide, layerCount, tokenId, width } from '../config-bounds';
 import { ConfigFieldError, parseConfigFields as parse } from '../config-field-error';
 import { type Qwen2DecoderConfig, qwen2DecoderConfig } from '../qwen2/qwen2-config';
 
@@ -40,20 +41,20 @@ export interface LlavaOnevisionConfig {
 /** The default `image_grid_pinpoints` of LLaVA-OneVision: 384 to 2304 pixels by steps of 384, each way. */
 export const ONEVISION_GRID_PINPOINTS: Array<[number, number]> = [384, 768, 1152, 1536, 1920, 2304].flatMap((h) => [384, 768, 1152, 1536, 1920, 2304].map((w): [number, number] => [h, w]));
 
-const pinpointsSchema = z.array(z.tuple([z.number().int().positive(), z.number().int().positive()])).min(1);
+const pinpointsSchema = z.array(z.tuple([imageSide(), imageSide()])).min(1).max(1024);
 
 const topSchema = z
   .object({
     model_type: z.literal('llava_onevision'),
     text_config: z.record(z.string(), z.unknown()),
     vision_config: z.record(z.string(), z.unknown()),
-    image_token_index: z.number().int().nonnegative().optional(),
-    image_token_id: z.number().int().nonnegative().optional(),
-    video_token_index: z.number().int().nonnegative().optional(),
-    video_token_id: z.number().int().nonnegative().optional(),
+    image_token_index: tokenId().optional(),
+    image_token_id: tokenId().optional(),
+    video_token_index: tokenId().optional(),
+    video_token_id: tokenId().optional(),
     projector_hidden_act: z.string().default('gelu'),
     vision_feature_select_strategy: z.string().default('full'),
-    vision_feature_layer: z.union([z.number().int(), z.array(z.number().int()).min(1)]).default(-1),
+    vision_feature_layer: z.union([z.number().int().min(-1024).max(1024), z.array(z.number().int().min(-1024).max(1024)).min(1).max(1024)]).default(-1),
     vision_aspect_ratio: z.string().default('anyres_max_9'),
     image_grid_pinpoints: pinpointsSchema.optional(),
     multimodal_projector_bias: z.boolean().default(true),
@@ -64,13 +65,13 @@ const topSchema = z
 const visionSchema = z
   .object({
     model_type: z.string().optional(),
-    hidden_size: z.number().int().positive().default(768),
-    intermediate_size: z.number().int().positive().default(3072),
-    num_hidden_layers: z.number().int().positive().default(12),
-    num_attention_heads: z.number().int().positive().default(12),
-    num_channels: z.number().int().positive().default(3),
-    image_size: z.number().int().positive().default(224),
-    patch_size: z.number().int().positive().default(16),
+    hidden_size: width().default(768),
+    intermediate_size: width().default(3072),
+    num_hidden_layers: layerCount().default(12),
+    num_attention_heads: headCount().default(12),
+    num_channels: headCount().default(3),
+    image_size: imageSide().default(224),
+    patch_size: imageSide().default(16),
     hidden_act: z.string().default('gelu_pytorch_tanh'),
     layer_norm_eps: z.number().positive().default(1e-6),
     attention_dropout: z.number().default(0),

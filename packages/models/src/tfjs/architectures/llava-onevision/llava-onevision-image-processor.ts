@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { imageSide } from '../config-bounds';
 import type { ImageInput } from '../../../chat';
 import { type RgbImage, decodeRgb } from '../../image-loader';
 import { pilBicubicResize } from '../../pil-bicubic-resize';
@@ -76,8 +77,8 @@ export function anyresMaxSize(rows: number, columns: number, patchesPerSide: num
 /** What the processor reads from `preprocessor_config.json`, with `LlavaOnevisionImageProcessor`'s defaults. */
 export const llavaOnevisionProcessorSchema = z
   .object({
-    size: z.object({ height: z.number().int().positive().optional(), width: z.number().int().positive().optional(), shortest_edge: z.number().int().positive().optional() }).passthrough().default({ height: 384, width: 384 }),
-    image_grid_pinpoints: z.array(z.tuple([z.number().int().positive(), z.number().int().positive()])).optional(),
+    size: z.object({ height: imageSide().optional(), width: imageSide().optional(), shortest_edge: imageSide().optional() }).passthrough().default({ height: 384, width: 384 }),
+    image_grid_pinpoints: z.array(z.tuple([imageSide(), imageSide()])).max(1024).optional(),
     image_mean: z.array(z.number()).length(3).default([0.48145466, 0.4578275, 0.40821073]),
     image_std: z.array(z.number()).length(3).default([0.26862954, 0.26130258, 0.27577711]),
     resample: z.number().int().default(3),

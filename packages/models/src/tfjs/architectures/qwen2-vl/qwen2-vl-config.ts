@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headCount, imageSide, layerCount, tokenId, width } from '../config-bounds';
 import { ConfigFieldError, parseConfigFields as parse } from '../config-field-error';
 import { type Qwen2DecoderConfig, qwen2DecoderConfig } from '../qwen2/qwen2-config';
 
@@ -41,21 +42,21 @@ export interface Qwen2VlConfig {
 
 const visionSchema = z
   .object({
-    depth: z.number().int().positive().default(32),
-    embed_dim: z.number().int().positive().optional(),
-    hidden_size: z.number().int().positive().optional(),
-    num_heads: z.number().int().positive().default(16),
-    mlp_ratio: z.number().positive().optional(),
-    intermediate_size: z.number().int().positive().optional(),
+    depth: layerCount().default(32),
+    embed_dim: width().optional(),
+    hidden_size: width().optional(),
+    num_heads: headCount().default(16),
+    mlp_ratio: z.number().positive().max(64).optional(),
+    intermediate_size: width().optional(),
     hidden_act: z.string().optional(),
-    in_channels: z.number().int().positive().optional(),
-    in_chans: z.number().int().positive().optional(),
-    patch_size: z.number().int().positive().default(14),
-    spatial_merge_size: z.number().int().positive().default(2),
-    temporal_patch_size: z.number().int().positive().default(2),
-    out_hidden_size: z.number().int().positive().optional(),
-    window_size: z.number().int().positive().optional(),
-    fullatt_block_indexes: z.array(z.number().int().nonnegative()).optional(),
+    in_channels: headCount().optional(),
+    in_chans: headCount().optional(),
+    patch_size: imageSide().default(14),
+    spatial_merge_size: imageSide().default(2),
+    temporal_patch_size: imageSide().default(2),
+    out_hidden_size: width().optional(),
+    window_size: imageSide().optional(),
+    fullatt_block_indexes: z.array(z.number().int().nonnegative()).max(1024).optional(),
   })
   .passthrough();
 
@@ -64,9 +65,9 @@ const topSchema = z
     model_type: z.enum(['qwen2_vl', 'qwen2_5_vl']),
     vision_config: z.record(z.string(), z.unknown()),
     text_config: z.record(z.string(), z.unknown()).optional(),
-    image_token_id: z.number().int().nonnegative().optional(),
-    video_token_id: z.number().int().nonnegative().optional(),
-    vision_start_token_id: z.number().int().nonnegative().optional(),
+    image_token_id: tokenId().optional(),
+    video_token_id: tokenId().optional(),
+    vision_start_token_id: tokenId().optional(),
   })
   .passthrough();
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MAX_MAX_PIXELS, MAX_MIN_PIXELS, boundedInt, imageSide } from '../config-bounds';
 import type { ImageInput } from '../../../chat';
 import { decodeRgb } from '../../image-loader';
 import { pilBicubicResize } from '../../pil-bicubic-resize';
@@ -44,15 +45,19 @@ export function smartResize(height: number, width: number, options: { factor: nu
   return { height: h, width: w };
 }
 
+const minPixels = () => boundedInt(MAX_MIN_PIXELS, 'a lower pixel bound (every image is enlarged to it)');
+const maxPixels = () => boundedInt(MAX_MAX_PIXELS, 'an upper pixel bound');
+
 /** What the processor reads from `preprocessor_config.json`, with the Qwen2-VL processor's defaults. */
 export const qwen2VlProcessorSchema = z
   .object({
-    min_pixels: z.number().int().positive().optional(),
-    max_pixels: z.number().int().positive().optional(),
-    size: z.object({ shortest_edge: z.number().int().positive().optional(), longest_edge: z.number().int().positive().optional(), min_pixels: z.number().optional(), max_pixels: z.number().optional() }).passthrough().optional(),
-    patch_size: z.number().int().positive().default(14),
-    temporal_patch_size: z.number().int().positive().default(2),
-    merge_size: z.number().int().positive().default(2),
+    min_pixels: minPixels().optional(),
+    max_pixels: maxPixels().optional(),
+    // Newer processors keep the pixel bounds here: shortest_edge is min_pixels, longest_edge max_pixels.
+    size: z.object({ shortest_edge: minPixels().optional(), longest_edge: maxPixels().optional(), min_pixels: minPixels().optional(), max_pixels: maxPixels().optional() }).passthrough().optional(),
+    patch_size: imageSide().default(14),
+    temporal_patch_size: imageSide().default(2),
+    merge_size: imageSide().default(2),
     image_mean: z.array(z.number()).length(3).default([0.48145466, 0.4578275, 0.40821073]),
     image_std: z.array(z.number()).length(3).default([0.26862954, 0.26130258, 0.27577711]),
     do_resize: z.boolean().default(true),
@@ -86,6 +91,9 @@ export async function readQwen2VlProcessorConfig(dir: string, override: { minPix
 
 /** Resolves parsed `preprocessor_config.json` fields (newer files keep the bounds in `size`). */
 export function processorConfigOf(c: z.output<typeof qwen2VlProcessorSchema>, override: { minPixels?: number; maxPixels?: number } = {}): Qwen2VlProcessorConfig {
+  for (const [name, value, max] of [['minPixels', override.minPixels, MAX_MIN_PIXELS], ['maxPixels', override.maxPixels, MAX_MAX_PIXELS]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) throw new RangeError(`${name} must be a whole number from 1 to ${max.toLocaleString('en-US')}, got ${value}`);
+  }
   return {
     minPixels: override.minPixels ?? c.min_pixels ?? c.size?.shortest_edge ?? c.size?.min_pixels ?? 56 * 56,
     maxPixels: override.maxPixels ?? c.max_pixels ?? c.size?.longest_edge ?? c.size?.max_pixels ?? 28 * 28 * 1280,

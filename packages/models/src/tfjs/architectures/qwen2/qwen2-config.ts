@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { headCount, layerCount, positionCount, tokenId, vocabularySize, width } from '../config-bounds';
 import { ConfigFieldError, parseConfigFields } from '../config-field-error';
 
-const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish();
+const tokenIds = z.union([tokenId(), z.array(tokenId()).max(64)]).nullish();
 
 /**
  * The fields of a Qwen2 `config.json` (transformers' `Qwen2Config`) this implementation reads,
@@ -11,15 +12,15 @@ const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish(
 export const qwen2ConfigSchema = z
   .object({
     model_type: z.string().optional(),
-    vocab_size: z.number().int().positive().default(151936),
-    hidden_size: z.number().int().positive().default(4096),
-    intermediate_size: z.number().int().positive().default(22016),
-    num_hidden_layers: z.number().int().positive().default(32),
-    num_attention_heads: z.number().int().positive().default(32),
-    num_key_value_heads: z.number().int().positive().nullish(),
-    head_dim: z.number().int().positive().nullish(),
+    vocab_size: vocabularySize().default(151936),
+    hidden_size: width().default(4096),
+    intermediate_size: width().default(22016),
+    num_hidden_layers: layerCount().default(32),
+    num_attention_heads: headCount().default(32),
+    num_key_value_heads: headCount().nullish(),
+    head_dim: width().nullish(),
     hidden_act: z.string().default('silu'),
-    max_position_embeddings: z.number().int().positive().default(32768),
+    max_position_embeddings: positionCount().default(32768),
     initializer_range: z.number().positive().default(0.02),
     rms_norm_eps: z.number().positive().default(1e-6),
     tie_word_embeddings: z.boolean().default(false),

@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ChatMessage, ImageInput } from '../../../chat';
 import type { Completion, GenerateOptions, GenerateResult } from '../../../vision-language-model';
 import { CheckpointError } from '../../checkpoint/checkpoint-error';
 import { CheckpointWeights } from '../../checkpoint/checkpoint-weights';
 import { loadWeightSet, restoreModelWeights, singleFileLayout, writeWeights } from '../../checkpoint/weights-io';
+import { replaceFolder } from '../../checkpoint/replace-folder';
 import { decodeLoop } from '../../generation/decode-loop';
 import { generateInChunks } from '../causal-lm-parts';
 import { type ImageLoader, sharpImageLoader } from '../../image-loader';
@@ -391,17 +392,12 @@ export class TinyVLM implements TrainableModel {
    * (or, with `merged`, the adapters folded into the weights).
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    const files: Array<[string, string]> = [
-      ['config.json', `${JSON.stringify({ architecture: TINY_VLM_ARCHITECTURE, ...this.config }, null, 2)}\n`],
-      ['tokenizer.json', JSON.stringify(this.tokenizer.toJSON())],
-    ];
-    for (const [name, content] of files) {
-      await writeFile(join(dir, `${name}.tmp`), content);
-      await rename(join(dir, `${name}.tmp`), join(dir, name));
-    }
-    await writeWeights(dir, this.weights, singleFileLayout('F32'), { merged: options.merged === true });
-    if (this.weights.lora.size > 0 && !options.merged) await writeAdapter(dir, this.weights, resolve(dir));
+    await replaceFolder(dir, async (staging) => {
+      await writeFile(join(staging, 'config.json'), `${JSON.stringify({ architecture: TINY_VLM_ARCHITECTURE, ...this.config }, null, 2)}\n`);
+      await writeFile(join(staging, 'tokenizer.json'), JSON.stringify(this.tokenizer.toJSON()));
+      await writeWeights(staging, this.weights, singleFileLayout('F32'), { merged: options.merged === true });
+      if (this.weights.lora.size > 0 && !options.merged) await writeAdapter(staging, this.weights, resolve(dir));
+    });
   }
 
   async restore(dir: string): Promise<void> {
