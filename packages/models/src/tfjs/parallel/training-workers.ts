@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { selectBackend } from '../select-backend';
 import type { Variable } from '../tf';
 import type { TrainableModel } from '../trainable/trainable-model';
 import { DataParallelPool } from './data-parallel-pool';
+import { createWorkerModelFolder, removeWorkerModelFolder } from './worker-model-folders';
 
 /** Options of {@link startTrainingWorkers}. */
 export interface TrainingWorkersOptions {
@@ -41,7 +39,7 @@ export async function startTrainingWorkers(options: TrainingWorkersOptions): Pro
   if (options.workers <= 1) return undefined;
   const started = Date.now();
   const { backend } = await selectBackend({ log: () => undefined });
-  const dir = await mkdtemp(join(tmpdir(), 'iad-r1-workers-'));
+  const dir = await createWorkerModelFolder();
   try {
     await options.model.save(dir);
     const pool = await DataParallelPool.start({
@@ -58,11 +56,11 @@ export async function startTrainingWorkers(options: TrainingWorkersOptions): Pro
       pool,
       close: async () => {
         await pool.close();
-        await rm(dir, { recursive: true, force: true });
+        await removeWorkerModelFolder(dir);
       },
     };
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await removeWorkerModelFolder(dir);
     throw error;
   }
 }
