@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskToCells } from '@iad-r1/grid';
@@ -67,3 +68,15 @@ describe('loadMask', () => {
     expect(mask.data.filter((v) => v === 255)).toHaveLength(64);
   });
 });
+
+describe('image files that are not regular files (issue #39)', () => {
+  it('refuses a FIFO at once instead of blocking on it', async () => {
+    const fifo = join(tempRoot(), 'query.png');
+    execFileSync('mkfifo', [fifo]);
+    const started = performance.now();
+    await expect(loadImage(fifo)).rejects.toThrow(`${fifo}: not a regular file (a FIFO, device or socket)`);
+    await expect(checkImageFile(fifo)).rejects.toThrow(DatasetError);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+

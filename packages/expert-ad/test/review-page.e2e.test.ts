@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expertAdRecordSchema, paSftRecordSchema, parseRecords } from '@iad-r1/cot-schema';
 import { generateSyntheticSet } from '@iad-r1/datasets';
 import { chromium } from 'playwright-core';
@@ -47,6 +48,43 @@ describe('review server API', () => {
       expect(decisions()).toEqual([]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('without a data root in prepare.json, serves only the records\' own regular files: no links, no FIFOs (issue #39)', async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'iad-r1-expert-ad-noroot-')), 'out');
+    cpSync(out, copy, { recursive: true });
+    const prepareFile = join(copy, 'prepare.json');
+    const { root: _root, ...prepared } = JSON.parse(readFileSync(prepareFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(prepareFile, JSON.stringify(prepared));
+    const pairsFile = join(copy, 'pairs.jsonl');
+    const pairs = readFileSync(pairsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; referenceImage: string; queryImage: string });
+    const [linked, piped, plain] = pairs as [(typeof pairs)[0], (typeof pairs)[0], (typeof pairs)[0]];
+    // Inside the folder an earlier version fell back to as the root (the first query image's).
+    const folder = dirname(linked.queryImage);
+    const secret = join(folder, 'secret.txt');
+    writeFileSync(secret, 'not for the reviewer');
+    const link = join(folder, 'link.png');
+    symlinkSync(secret, link);
+    const fifo = join(folder, 'fifo.png');
+    execFileSync('mkfifo', [fifo]);
+    linked.referenceImage = link;
+    piped.referenceImage = fifo;
+    writeFileSync(pairsFile, `${pairs.map((p) => JSON.stringify(p)).join('\n')}\n`);
+    const server = await startReviewServer({ out: copy });
+    try {
+      const base = new URL(server.url).origin;
+      const image = (id: string) => fetch(`${base}/api/image?id=${encodeURIComponent(id)}&which=reference&token=${server.token}`);
+      const refusedLink = await image(linked.id);
+      expect(refusedLink.status).toBe(403);
+      expect(await refusedLink.text()).not.toContain('not for the reviewer');
+      const started = performance.now();
+      expect((await image(piped.id)).status).toBe(403);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect((await image(plain.id)).status).toBe(200);
+    } finally {
+      await server.close();
+      for (const path of [secret, link, fifo]) rmSync(path, { force: true });
     }
   });
 

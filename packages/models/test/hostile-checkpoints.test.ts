@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALLOW_NON_FINITE_ENV, CheckpointWeights, SafetensorsFile, loadModel, tf } from '../src/tfjs/index';
+import { imageDataUrl } from '../src/openai/index';
+import { ALLOW_NON_FINITE_ENV, CheckpointWeights, SafetensorsFile, loadModel, sharpImageLoader, tf } from '../src/tfjs/index';
 import { tinyQwen2, tinyQwen2Vl } from './fixtures/tiny-checkpoints';
 
 // Issue #39, item 5 (and the FIFO of item 8): safetensors headers are checked as the reference
@@ -200,3 +201,15 @@ describe('config sizes are bounded before anything is built', () => {
     expect(JSON.parse(allowed.stdout).logits[0][0]).toBeNull();
   });
 });
+
+describe('images that are not regular files (item 8)', () => {
+  it('are refused at once by the in-process loader and the OpenAI client, not read forever', async () => {
+    const fifo = temp('query.png');
+    execFileSync('mkfifo', [fifo]);
+    const started = performance.now();
+    await expect(sharpImageLoader(fifo, 32)).rejects.toThrow(`${fifo}: not a regular file (a FIFO, device or socket)`);
+    await expect(imageDataUrl(fifo)).rejects.toThrow(`cannot read image ${fifo}: not a regular file`);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+

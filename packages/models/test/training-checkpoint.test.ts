@@ -96,4 +96,22 @@ describe('training checkpoints', () => {
     expect(otherOptimizer.step_).toBe(1);
     for (const m of [optimizer, otherOptimizer, model, other]) m.dispose();
   });
+
+  it('resumes past a torn last line of metrics.jsonl (a full disk), dropping it and the steps that run again (issue #39)', async () => {
+    const out = temp();
+    const model = tinyQwen2({}, 3);
+    const optimizer = new AdamW(model.trainableVariables());
+    await saveTrainingCheckpoint(out, model, optimizer, { step: 2, seed: 0 });
+    const metricsFile = join(out, 'metrics.jsonl');
+    writeFileSync(metricsFile, '{"step":1,"loss":2}\n{"step":2,"loss":1.5}\n{"step":3,"loss":1.2}\n{"step":4,"lo');
+    for (let resume = 0; resume < 2; resume++) {
+      const lines: string[] = [];
+      const saved = await resumeTrainingCheckpoint(out, model, optimizer, { seed: 0 }, metricsFile, (line) => lines.push(line));
+      expect(saved?.step).toBe(2);
+      expect(readFileSync(metricsFile, 'utf8')).toBe('{"step":1,"loss":2}\n{"step":2,"loss":1.5}\n');
+      expect(lines.some((l) => l.endsWith('metrics.jsonl: dropped 1 unreadable line (cut short when written)'))).toBe(resume === 0);
+    }
+    optimizer.dispose();
+    model.dispose();
+  });
 });

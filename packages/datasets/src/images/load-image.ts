@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { decode as decodeBmp } from 'bmp-ts';
 import sharp, { type KernelEnum, type OutputInfo, type ResizeOptions, type Sharp } from 'sharp';
@@ -29,8 +29,12 @@ export interface LoadImageOptions {
 async function openImage(path: string): Promise<Sharp> {
   let bytes: Buffer;
   try {
+    // A FIFO or device would block the read forever.
+    const info = await stat(path);
+    if (!info.isFile()) throw new DatasetError(path, `not a regular file (${info.isDirectory() ? 'a folder' : 'a FIFO, device or socket'})`);
     bytes = await readFile(path);
   } catch (error) {
+    if (error instanceof DatasetError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new DatasetError(path, code === 'ENOENT' ? 'image not found' : `cannot read image: ${(error as Error).message}`);
   }

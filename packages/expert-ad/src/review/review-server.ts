@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { JsonlAppender, assertRealPathInside, readSettingsFile } from '@iad-r1/datasets';
 import { namesGridPlace } from '@iad-r1/grid';
 import { type PairRecord, type ReviewDecision, reviewDecisionSchema } from '../records';
@@ -77,7 +77,8 @@ async function readBody(request: IncomingMessage, limit = 1 << 20): Promise<unkn
 export async function startReviewServer(options: ReviewServerOptions): Promise<ReviewServer> {
   const state = await readWorkspace(options.out, options.log);
   const prepared = await readSettingsFile(join(options.out, WORKSPACE_FILES.prepareConfig));
-  const dataRoot = typeof prepared?.root === 'string' ? prepared.root : dirname(state.pairs[0]?.queryImage ?? options.out);
+  // No fallback root: without one in prepare.json, only the record's own file is served (no links).
+  const dataRoot = typeof prepared?.root === 'string' ? prepared.root : undefined;
   const gridSize = typeof prepared?.gridSize === 'number' ? prepared.gridSize : 3;
   const reviewable = state.pairs.filter((p) => state.thoughts.get(p.id)?.ok);
   const pairs = new Map<string, PairRecord>(reviewable.map((p) => [p.id, p]));
@@ -160,9 +161,17 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
         const path = which === 'reference' ? pair.referenceImage : which === 'query' ? pair.queryImage : which === 'overlay' ? (highlight ?? pair.queryImage) : undefined;
         if (!path) throw new HttpError(400, 'which must be reference, query or overlay');
         // Served files stay where they belong once links are followed: the data root, or this folder.
-        await assertRealPathInside(path === highlight ? options.out : dataRoot, path).catch((error: Error) => {
-          throw new HttpError(403, error.message);
+        const inside = path === highlight ? options.out : dataRoot;
+        if (inside !== undefined) {
+          await assertRealPathInside(inside, path).catch((error: Error) => {
+            throw new HttpError(403, error.message);
+          });
+        }
+        const info = await (inside !== undefined ? stat(path) : lstat(path)).catch(() => {
+          throw new HttpError(404, `image not found: ${path}`);
         });
+        if (info.isSymbolicLink()) throw new HttpError(403, `${path} is a link; links are followed only inside the data root prepare.json records, and it records none`);
+        if (!info.isFile()) throw new HttpError(403, `${path} is not a regular file`);
         const bytes = await readFile(path).catch(() => {
           throw new HttpError(404, `image not found: ${path}`);
         });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { ImageInput } from '../chat';
 import { ModelRequestError } from '../model-errors';
 
@@ -23,6 +23,8 @@ export async function imageDataUrl(image: ImageInput): Promise<string> {
   let bytes: Uint8Array;
   if (typeof image === 'string') {
     try {
+      // A FIFO or device would block the read forever.
+      if (!(await stat(image)).isFile()) throw new Error('not a regular file');
       bytes = await readFile(image);
     } catch (error) {
       throw new ModelRequestError(`cannot read image ${image}: ${(error as Error).message}`, { retryable: false, cause: error });

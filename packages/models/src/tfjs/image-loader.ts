@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { IadR1Error } from '@iad-r1/errors';
 import { ImageDecodeError, MissingDependencyError } from './environment-errors';
 import type { ImageInput } from '../chat';
@@ -19,6 +20,11 @@ async function sharpOf(image: ImageInput): Promise<import('sharp').Sharp> {
     sharp = (await import('sharp')).default as unknown as typeof sharp;
   } catch {
     throw new MissingDependencyError('sharp', 'decoding images', 'npm install sharp, or pass `imageLoader` to the model');
+  }
+  if (typeof image === 'string' && !image.startsWith('data:')) {
+    // A FIFO or device would block the decoder forever.
+    const info = await stat(image).catch(() => undefined);
+    if (info && !info.isFile()) throw new ImageDecodeError(image, `not a regular file (${info.isDirectory() ? 'a folder' : 'a FIFO, device or socket'})`);
   }
   const input = typeof image === 'string' ? (image.startsWith('data:') ? Buffer.from(image.split(',')[1] ?? '', 'base64') : image) : Buffer.from(image.data);
   if (Buffer.isBuffer(input) && input.length === 0) throw new ImageDecodeError(imageName(image), 'the image is empty (0 bytes)');

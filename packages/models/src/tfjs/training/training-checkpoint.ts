@@ -94,6 +94,16 @@ async function resumableCheckpointName(root: string, log: (line: string) => void
   return newest?.dir;
 }
 
+/** The step of a `metrics.jsonl` line, or undefined for a line that is not a JSON object with one. */
+function metricsStep(line: string): number | undefined {
+  try {
+    const step = (JSON.parse(line) as { step?: unknown } | null)?.step;
+    return typeof step === 'number' ? step : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Restores the checkpoint of `out` to resume from into `model` (`model.restore`) and
  * `optimizer`, after checking that the settings in `mustMatch` are those it was made with.
@@ -120,9 +130,12 @@ export async function resumeTrainingCheckpoint(
     await optimizerFile.close();
   }
   if (metricsFile) {
-    const kept = (await readFile(metricsFile, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= saved.step);
+    const lines = (await readFile(metricsFile, 'utf8').catch(() => '')).split('\n').filter((l) => l.trim() !== '');
+    const kept = lines.filter((l) => (metricsStep(l) ?? Infinity) <= saved.step);
+    // A line cut short (a full disk, a kill mid-write) is not JSON: it is dropped with the steps
+    // that run again, instead of stopping every later resume.
+    const torn = lines.filter((l) => metricsStep(l) === undefined).length;
+    if (torn > 0) log(`${metricsFile}: dropped ${torn} unreadable line${torn > 1 ? 's' : ''} (cut short when written)`);
     await writeAtomic(metricsFile, kept.map((l) => `${l}\n`).join(''));
   }
   return { ...saved, dir };
