@@ -44,7 +44,10 @@ export { mulberry32, sampleStreams } from './generation/seeded-random';
 // Tokenizers and chat templates.
 export type { TextTokenizer } from './tokenizer/text-tokenizer';
 export { BpeTokenizer, SPECIAL_TOKENS, type TokenizerFile, tokenizerFileSchema } from './tokenizer/bpe-tokenizer';
-export { CHAT_TEMPLATE_SOURCES, type ChatTemplateSource, HfTokenizer, type HfTokenizerFiles, type TemplateMessage } from './tokenizer/hf-tokenizer';
+export { CHARACTERS_PER_POSITION, CHAT_TEMPLATE_SOURCES, type ChatTemplateSource, HfTokenizer, type HfTokenizerFiles, type TemplateMessage, TextTooLongError } from './tokenizer/hf-tokenizer';
+export { ChatTemplateLimitError, TEMPLATE_TIME_LIMIT_MS } from './tokenizer/chat-template-renderer';
+export { TokenizerLimitError } from './tokenizer/sandboxed-tokenizer';
+export { KNOWN_TOKENIZER_PATTERNS } from './tokenizer/tokenizer-patterns';
 export { type ByteLevelTokenizerOptions, CHATML_TEMPLATE, byteLevelTokenizerFiles } from './tokenizer/byte-level-tokenizer';
 
 // Checkpoint I/O.
@@ -55,7 +58,7 @@ export { CheckpointWeights, SINGLE_WEIGHTS_FILE, WEIGHTS_INDEX_FILE, assignShard
 export { type NamedTensor, encodeSafetensors, readSafetensors } from './checkpoint/named-tensors';
 
 // LoRA.
-export { type LoraSettings, type LoraSettingsInput, isLoraTarget, loraScale, loraSettingsSchema } from './lora/lora-settings';
+export { type LoraSettings, type LoraSettingsInput, TargetModulesPatternError, isLoraTarget, loraScale, loraSettingsSchema } from './lora/lora-settings';
 export { LoraTargetError, applyLora, mergeLora } from './lora/apply-lora';
 export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterConfig } from './lora/adapter-files';
 

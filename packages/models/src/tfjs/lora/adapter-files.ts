@@ -6,7 +6,7 @@ import { CheckpointError } from '../checkpoint/checkpoint-error';
 import { SafetensorsFile, writeSafetensors } from '../checkpoint/safetensors-file';
 import { tf } from '../tf';
 import type { WeightSet } from '../nn/weights';
-import type { LoraSettings, LoraSettingsInput } from './lora-settings';
+import { type LoraSettings, type LoraSettingsInput, targetPattern } from './lora-settings';
 
 /** PEFT's adapter files. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -56,6 +56,13 @@ export async function readAdapterConfig(dir: string): Promise<AdapterFolder> {
     throw new CheckpointError(file, `field ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
   }
   const c = parsed.data;
+  if (typeof c.target_modules === 'string') {
+    try {
+      targetPattern(c.target_modules);
+    } catch (error) {
+      throw new CheckpointError(file, `field target_modules: ${(error as Error).message}`);
+    }
+  }
   const named = c.base_model_name_or_path;
   const namedDir = named ? (isAbsolute(named) ? named : resolve(dir, named)) : undefined;
   const ownModel = existsSync(join(dir, 'config.json'));

@@ -1,3 +1,5 @@
+import { IadR1Error } from '@iad-r1/errors';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 
 /**
@@ -27,9 +29,39 @@ export interface LoraSettings {
   seed: number;
 }
 
+/** A `target_modules` regular expression that RE2 does not accept (lookaround, backreferences, bad syntax). */
+export class TargetModulesPatternError extends IadR1Error {
+  override readonly name = 'TargetModulesPatternError';
+  constructor(
+    readonly pattern: string,
+    reason: string,
+  ) {
+    super(`target_modules ${JSON.stringify(pattern)}: ${reason}`);
+  }
+}
+
+// A target_modules pattern comes from adapter_config.json, a file from anywhere: it is matched by
+// RE2 (re2js), whose time is linear in the module name, so no pattern can make matching hang, as
+// a backtracking one such as (a+)+$ does with JavaScript's RegExp. PEFT's full match is RE2's matches().
+const PATTERNS = new Map<string, RE2JS>();
+
+/** Compiles a `target_modules` pattern (cached), or throws a {@link TargetModulesPatternError}. */
+export function targetPattern(source: string): RE2JS {
+  let compiled = PATTERNS.get(source);
+  if (!compiled) {
+    try {
+      compiled = RE2JS.compile(source);
+    } catch (error) {
+      throw new TargetModulesPatternError(source, `not a regular expression RE2 runs (${(error as Error).message}); lookaround and backreferences are not supported`);
+    }
+    PATTERNS.set(source, compiled);
+  }
+  return compiled;
+}
+
 /** True when a linear module is one of the targets, by PEFT's rules. */
 export function isLoraTarget(module: string, targets: readonly string[] | string): boolean {
-  if (typeof targets === 'string') return new RegExp(`^(?:${targets})$`).test(module);
+  if (typeof targets === 'string') return targetPattern(targets).matches(module);
   return targets.some((t) => module === t || module.endsWith(`.${t}`));
 }
 

@@ -5,7 +5,11 @@ import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { ChatMessage } from '../../chat';
 import { CheckpointError } from '../checkpoint/checkpoint-error';
+import { renderTemplateWithLimits } from './chat-template-renderer';
+import { SandboxedTokenizer } from './sandboxed-tokenizer';
 import type { TextTokenizer } from './text-tokenizer';
+import { unknownPatternsOf } from './tokenizer-patterns';
+import { IadR1Error } from '@iad-r1/errors';
 
 /** Where a checkpoint's chat template was found, in the order they are looked for. */
 export const CHAT_TEMPLATE_SOURCES = ['chat_template.jinja', 'chat_template.json', 'tokenizer_config.json'] as const;
@@ -13,6 +17,17 @@ export type ChatTemplateSource = (typeof CHAT_TEMPLATE_SOURCES)[number];
 
 /** A message as chat templates read it: content a string, or parts `{type: 'text', text}` / `{type: 'image'}`. */
 export type TemplateMessage = { role: string; content: string | Array<{ type: 'text'; text: string } | { type: 'image' }> };
+
+/**
+ * Characters per position a text may have before it is refused unread. Tokens of real text hold 3–5
+ * characters, so this lets through every text whose tokens could fit the context.
+ */
+export const CHARACTERS_PER_POSITION = 8;
+
+/** A text longer than the model could read, refused before tokenizing. */
+export class TextTooLongError extends IadR1Error {
+  override readonly name = 'TextTooLongError';
+}
 
 /** The special-token names of `tokenizer_config.json`. */
 export type SpecialTokenName = 'bos_token' | 'eos_token' | 'pad_token' | 'unk_token';
@@ -56,6 +71,10 @@ export class HfTokenizer implements TextTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly config: Record<string, unknown>;
   private readonly template: Template | undefined;
+  /** Set when tokenizer.json has regular expressions not known to be fast: encoding runs there, under a time limit. */
+  private readonly sandbox: SandboxedTokenizer | undefined;
+  /** Longest text {@link encode} accepts, when the model's context is known. */
+  maxCharacters: number | undefined;
   /** The chat template text, when the checkpoint has one. */
   readonly chatTemplate: string | undefined;
   /** Which file it came from. */
@@ -73,6 +92,7 @@ export class HfTokenizer implements TextTokenizer {
     } catch (error) {
       throw new CheckpointError(join(dir, 'tokenizer.json'), `cannot be read by @huggingface/tokenizers (${(error as Error).message})`);
     }
+    if (unknownPatternsOf(tokenizerJson).length > 0) this.sandbox = new SandboxedTokenizer(files.tokenizer, files.tokenizerConfig, join(dir, 'tokenizer.json'));
     let template: string | undefined;
     let source: ChatTemplateSource | undefined;
     if (files.chatTemplateFile?.name === 'chat_template.jinja') [template, source] = [files.chatTemplateFile.text, 'chat_template.jinja'];
@@ -101,9 +121,11 @@ export class HfTokenizer implements TextTokenizer {
   /**
    * Reads `tokenizer.json` (required), `tokenizer_config.json` and a chat template file from a
    * checkpoint folder. With `vocabSize` (the model's embedding rows), a tokenizer that can produce a
-   * larger id is refused: that id would index past the embedding table.
+   * larger id is refused: that id would index past the embedding table. With `maxPositions`, texts
+   * longer than {@link CHARACTERS_PER_POSITION} characters per position are refused before they are
+   * tokenized (tokenizing costs more than linear time in the length of a word).
    */
-  static async fromDir(dir: string, options: { vocabSize?: number } = {}): Promise<HfTokenizer> {
+  static async fromDir(dir: string, options: { vocabSize?: number; maxPositions?: number } = {}): Promise<HfTokenizer> {
     const read = (name: string) => readFile(join(dir, name), 'utf8');
     if (!existsSync(join(dir, 'tokenizer.json'))) throw new CheckpointError(dir, 'has no tokenizer.json (the fast-tokenizer file; save the tokenizer with transformers to get one)');
     const files: HfTokenizerFiles = { tokenizer: await read('tokenizer.json') };
@@ -115,6 +137,7 @@ export class HfTokenizer implements TextTokenizer {
       }
     }
     const tokenizer = new HfTokenizer(files, dir);
+    if (options.maxPositions !== undefined) tokenizer.maxCharacters = CHARACTERS_PER_POSITION * options.maxPositions;
     if (options.vocabSize !== undefined && tokenizer.size > options.vocabSize) {
       throw new CheckpointError(join(dir, 'tokenizer.json'), `has token ids up to ${tokenizer.size - 1}, beyond the model's vocabulary of ${options.vocabSize} (config.json vocab_size): it is not the tokenizer of these weights`);
     }
@@ -128,12 +151,16 @@ export class HfTokenizer implements TextTokenizer {
 
   /** Token ids of a text; special tokens written in the text become their ids, nothing is added. */
   encode(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    if (this.maxCharacters !== undefined && text.length > this.maxCharacters) {
+      throw new TextTooLongError(`a text of ${text.length.toLocaleString('en-US')} characters is longer than this model can read: at most ${this.maxCharacters.toLocaleString('en-US')} (${CHARACTERS_PER_POSITION} per position of max_position_embeddings)`);
+    }
+    return this.sandbox ? this.sandbox.encode(text) : this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
   /** Text of token ids, special tokens (end of turn, padding) left out. */
   decode(ids: readonly number[]): string {
-    return ids.length === 0 ? '' : this.tokenizer.decode([...ids], { skip_special_tokens: true });
+    if (ids.length === 0) return '';
+    return this.sandbox ? this.sandbox.decode(ids) : this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 
   /** The id of a token (a special token's text, or a vocabulary entry). */
@@ -164,7 +191,7 @@ export class HfTokenizer implements TextTokenizer {
     });
     const specials = Object.fromEntries((['bos_token', 'eos_token', 'pad_token', 'unk_token'] as const).map((name) => [name, this.specialToken(name) ?? '']));
     try {
-      return this.template.render({
+      return renderTemplateWithLimits(this.template, {
         ...specials,
         messages: converted,
         add_generation_prompt: options.addGenerationPrompt ?? true,

@@ -115,7 +115,7 @@ export class LlavaOnevisionForConditionalGeneration implements TrainableModel {
     const config = await readJsonFile(dir, 'config.json');
     const parsed = llavaOnevisionConfig(config, join(dir, 'config.json'));
     const processor = await readLlavaOnevisionProcessorConfig(dir, parsed, options.multiImage);
-    const tokenizer = await HfTokenizer.fromDir(dir, { vocabSize: parsed.text.vocabSize });
+    const tokenizer = await HfTokenizer.fromDir(dir, { vocabSize: parsed.text.vocabSize, maxPositions: parsed.text.maxPositions });
     const generationConfig = await readGenerationConfig(dir);
     const checkpoint = await CheckpointWeights.open(dir);
     try {

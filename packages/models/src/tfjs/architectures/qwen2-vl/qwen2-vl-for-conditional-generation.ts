@@ -105,7 +105,7 @@ export class Qwen2VLForConditionalGeneration implements TrainableModel {
     const config = await readJsonFile(dir, 'config.json');
     const parsed = qwen2VlConfig(config, join(dir, 'config.json'));
     const processor = await readQwen2VlProcessorConfig(dir, options);
-    const tokenizer = await HfTokenizer.fromDir(dir, { vocabSize: parsed.text.vocabSize });
+    const tokenizer = await HfTokenizer.fromDir(dir, { vocabSize: parsed.text.vocabSize, maxPositions: parsed.text.maxPositions });
     const generationConfig = await readGenerationConfig(dir);
     const checkpoint = await CheckpointWeights.open(dir);
     try {

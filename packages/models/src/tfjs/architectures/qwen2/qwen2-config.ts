@@ -52,6 +52,8 @@ export interface Qwen2DecoderConfig {
   ropeTheta: number;
   tieWordEmbeddings: boolean;
   initializerRange: number;
+  /** Positions the model declares it covers (`max_position_embeddings`). */
+  maxPositions: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export function qwen2DecoderConfig(raw: unknown, file: string, options: { allowR
     ropeTheta: c.rope_theta ?? c.rope_parameters?.rope_theta ?? 10000,
     tieWordEmbeddings: c.tie_word_embeddings,
     initializerRange: c.initializer_range,
+    maxPositions: c.max_position_embeddings,
   };
 }
 

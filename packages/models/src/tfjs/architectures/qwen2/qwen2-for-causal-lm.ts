@@ -66,7 +66,7 @@ export class Qwen2ForCausalLM implements TrainableModel {
   static async load(dir: string, options: Qwen2LoadOptions = {}): Promise<Qwen2ForCausalLM> {
     const config = await readJsonFile(dir, 'config.json');
     const decoder = qwen2DecoderConfig(config, join(dir, 'config.json'));
-    const tokenizer = await HfTokenizer.fromDir(dir, { vocabSize: decoder.vocabSize });
+    const tokenizer = await HfTokenizer.fromDir(dir, { vocabSize: decoder.vocabSize, maxPositions: decoder.maxPositions });
     const generationConfig = await readGenerationConfig(dir);
     const checkpoint = await CheckpointWeights.open(dir);
     try {
