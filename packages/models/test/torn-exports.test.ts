@@ -35,6 +35,15 @@ async function savedSharded(dir: string, seed: number): Promise<void> {
   model.dispose();
 }
 
+/** A tiny Qwen2 saved as `base/` in `root` and loaded from there (so adapters name it as their base). */
+async function loadedBase(root: string): Promise<TrainableModel> {
+  const dir = join(root, 'base');
+  const fresh = tinyQwen2({}, 3);
+  await fresh.save(dir);
+  fresh.dispose();
+  return loadModel(dir);
+}
+
 describe('exports', () => {
   it('a re-export killed between two shards leaves the earlier export exactly as it was; the next one sweeps the leftovers', async () => {
     const base = root();
@@ -64,11 +73,7 @@ describe('exports', () => {
 
   it('a LoRA adapter exported over a merged export is applied once', async () => {
     const base = root();
-    const baseDir = join(base, 'base');
-    const fresh = tinyQwen2({}, 3);
-    await fresh.save(baseDir);
-    fresh.dispose();
-    const model = await loadModel(baseDir);
+    const model = await loadedBase(base);
     applyLora(model, { rank: 4, alpha: 8 });
     let i = 0;
     for (const m of model.weights.lora.values()) tf.tidy(() => m.b.assign(tf.randomNormal(m.b.shape, 0, 0.3, 'float32', 7 + i++)));
@@ -87,11 +92,7 @@ describe('exports', () => {
 
   it('refuses a folder written by two exports (own weights beside an adapter for another base)', async () => {
     const base = root();
-    const baseDir = join(base, 'base');
-    const fresh = tinyQwen2({}, 3);
-    await fresh.save(baseDir);
-    fresh.dispose();
-    const model = await loadModel(baseDir);
+    const model = await loadedBase(base);
     applyLora(model, { rank: 2 });
     const adapterDir = join(base, 'adapter');
     await model.save(adapterDir);

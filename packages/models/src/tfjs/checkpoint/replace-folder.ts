@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from './checkpoint-error';
+import { isProcessAlive } from '../process-alive';
 
 // A model folder is written whole under a sibling name, then renamed into place. An export killed
 // part-way (a full disk, a SIGKILL between shards) leaves the earlier folder as it was, never a mix
@@ -11,15 +12,6 @@ import { CheckpointError } from './checkpoint-error';
 const STAGING = '.partial-';
 const REPLACED = '.replaced-';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes the staging folders of earlier writes of `target` whose process is gone. */
 async function sweepLeftovers(target: string): Promise<void> {
   const parent = dirname(target);
@@ -28,7 +20,7 @@ async function sweepLeftovers(target: string): Promise<void> {
   for (const name of await readdir(parent)) {
     if (!name.startsWith(`${prefix}${STAGING}`)) continue;
     const pid = Number(name.slice(prefix.length + STAGING.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(parent, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) await rm(join(parent, name), { recursive: true, force: true });
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '../process-alive';
 
 // Worker threads load the trained model from a copy saved under the temporary folder. A run that
 // ends normally deletes it; these also delete it when the process exits or is stopped by SIGINT,
@@ -33,15 +34,6 @@ function uninstall(): void {
   for (const signal of SIGNALS) process.off(signal, onSignal);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Deletes the model copies of earlier runs whose process no longer exists; returns how many. */
 export async function sweepWorkerModelFolders(root = tmpdir()): Promise<number> {
   if (!existsSync(root)) return 0;
@@ -49,7 +41,7 @@ export async function sweepWorkerModelFolders(root = tmpdir()): Promise<number> 
   for (const name of await readdir(root)) {
     if (!name.startsWith(PREFIX)) continue;
     const pid = Number(name.slice(PREFIX.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isProcessAlive(pid)) continue;
     await rm(join(root, name), { recursive: true, force: true });
     swept++;
   }
