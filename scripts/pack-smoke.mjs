@@ -83,6 +83,9 @@ export function packSmoke(packages, { forbidHeavy = true } = {}) {
       const help = sh(join(project, 'node_modules', '.bin', bin), ['--help'], project);
       if (!help.includes('Usage:')) throw new Error(`${bin} --help printed no usage`);
       checks.push(`${bin} --help runs from node_modules/.bin`);
+      const printed = sh(join(project, 'node_modules', '.bin', bin), ['--version'], project).trim();
+      if (printed !== manifest.version) throw new Error(`${bin} --version printed ${JSON.stringify(printed)}, not ${manifest.version}`);
+      checks.push(`${bin} --version prints ${manifest.version}`);
     }
     const snippet = quickStartSnippet(readFileSync(join(root, 'packages', name, 'README.md'), 'utf8'));
     if (!snippet) throw new Error(`${pkg} README has no \`\`\`js block under "## Quick start"`);

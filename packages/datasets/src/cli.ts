@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, setUpCli, wholeNumberArgument } from '@iad-r1/errors';
+import { version } from '../package.json';
 import { DatasetError } from './dataset-error';
 import { checkImageFile } from './images/load-image';
 import { readMmadManifest } from './readers/mmad-manifest';
@@ -25,10 +26,13 @@ function summarise(dataset: AnomalyDataset): Record<string, Record<string, numbe
   return table;
 }
 
-const program = new Command()
-  .name('iad-r1-datasets')
-  .description('Generate the synthetic industrial defect set, and inspect benchmark folders as distributed.')
-  .showHelpAfterError();
+const program = setUpCli(
+  new Command()
+    .name('iad-r1-datasets')
+    .description('Generate the synthetic industrial defect set, and inspect benchmark folders as distributed.')
+    .showHelpAfterError(),
+  version,
+);
 
 program
   .command('synth')

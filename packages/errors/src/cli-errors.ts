@@ -12,16 +12,70 @@ export function isUserFacingError(error: unknown): boolean {
 }
 
 /**
- * A CLI's last word on a failure: one line `CLI: message` and exit code 1 for an error the user
- * can fix (`known`, by default {@link isUserFacingError}); the stack and exit code 2 for anything
- * else, so a bug is reported with what is needed to find it.
+ * The exit codes of every `iad-r1-*` CLI: 0 done; 1 an input error (a file, record, field or model
+ * the user can fix from the one-line message); 2 a usage error (an unknown option, a missing or
+ * malformed argument: commander has printed what and the help); 70 an internal error (a bug: the
+ * stack is printed; 70 is sysexits' EX_SOFTWARE).
+ */
+export const CLI_EXIT_CODES = { done: 0, inputError: 1, usageError: 2, internalError: 70 } as const;
+
+// Node's errors for a path that cannot be used, in words a user acts on.
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'the file system is read-only',
+  EMFILE: 'too many open files',
+};
+
+function systemErrorLine(error: unknown): string | undefined {
+  const { code, path, syscall } = (error ?? {}) as { code?: unknown; path?: unknown; syscall?: unknown };
+  if (typeof code !== 'string' || typeof path !== 'string' || !(code in SYSTEM_ERRORS)) return undefined;
+  return `${path}: ${SYSTEM_ERRORS[code]}${typeof syscall === 'string' ? ` (${syscall})` : ''}`;
+}
+
+/**
+ * Prepares a commander program the way every `iad-r1-*` CLI is: `-V, --version` prints `version`,
+ * and usage errors are thrown to {@link exitWithCliError} (which exits 2) instead of ending the
+ * process with commander's own code 1. Call it before adding subcommands, which inherit it.
+ *
+ * @example
+ * const program = setUpCli(new Command().name('iad-r1-sft'), version);
+ */
+export function setUpCli<P extends { version(version: string, flags?: string, description?: string): unknown; exitOverride(): unknown }>(program: P, version: string): P {
+  program.version(version, '-V, --version', 'print the version');
+  program.exitOverride();
+  return program;
+}
+
+/**
+ * A CLI's last word, by {@link CLI_EXIT_CODES}: commander's help and version end with 0 and its
+ * usage errors (already printed) with 2; an error the user can fix (`known`, by default
+ * {@link isUserFacingError}, or a file Node cannot use: missing, a folder, no permission) is one
+ * line `CLI: message` and 1; anything else is a bug: its stack and 70.
  *
  * @example
  * program.parseAsync().catch((error) => exitWithCliError('iad-r1-sft', error));
  */
 export function exitWithCliError(cli: string, error: unknown, known: boolean = isUserFacingError(error)): never {
-  process.stderr.write(`${cli}: ${known ? (error as Error).message : ((error as Error | undefined)?.stack ?? String(error))}\n`);
-  process.exit(known ? 1 : 2);
+  const { code, exitCode } = (error ?? {}) as { code?: unknown; exitCode?: unknown };
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    // Commander has printed its own errors; help and --version end in a "thrown" error with code 0.
+    if (!IadR1Error.isInstance(error)) process.exit(exitCode === 0 ? CLI_EXIT_CODES.done : CLI_EXIT_CODES.usageError);
+    // An argument parser's error raised outside commander's parsing (an action parsing a value).
+    process.stderr.write(`${cli}: ${(error as Error).message}\n`);
+    process.exit(CLI_EXIT_CODES.usageError);
+  }
+  const system = systemErrorLine(error);
+  if (known || system !== undefined) {
+    process.stderr.write(`${cli}: ${known ? (error as Error).message : system}\n`);
+    process.exit(CLI_EXIT_CODES.inputError);
+  }
+  process.stderr.write(`${cli}: ${(error as Error | undefined)?.stack ?? String(error)}\n`);
+  process.exit(CLI_EXIT_CODES.internalError);
 }
 
 /**
@@ -40,7 +94,8 @@ export function endQuietlyOnClosedStdout(): void {
 
 /**
  * An option value a CLI refuses. Its `code` is the one commander looks for in an argument parser's
- * error, so commander prints `error: option '--x <n>' argument 'abc' is invalid. …` and exits 1.
+ * error, so commander prints `error: option '--x <n>' argument 'abc' is invalid. …`, and the CLI
+ * exits with the usage-error code 2.
  */
 export class InvalidCliArgumentError extends IadR1Error {
   override readonly name = 'InvalidCliArgumentError';

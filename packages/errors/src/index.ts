@@ -1,3 +1,3 @@
 export { IadR1Error } from './iad-r1-error';
 export { SettingMismatchError, assertSameSettings } from './setting-mismatch-error';
-export { InvalidCliArgumentError, endQuietlyOnClosedStdout, exitWithCliError, isUserFacingError, wholeNumberArgument } from './cli-errors';
+export { CLI_EXIT_CODES, InvalidCliArgumentError, endQuietlyOnClosedStdout, exitWithCliError, isUserFacingError, setUpCli, wholeNumberArgument } from './cli-errors';

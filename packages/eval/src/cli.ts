@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, setUpCli, wholeNumberArgument } from '@iad-r1/errors';
+import { version } from '../package.json';
 import { TEST_PROMPT_NAMES, type TestPromptName } from '@iad-r1/cot-schema';
 import { type AnomalyDataset, DATASET_KINDS, type DatasetKind, readDataset, readMmadManifest, readSyntheticSet } from '@iad-r1/datasets';
 import type { VisionLanguageModel } from '@iad-r1/models';
@@ -65,10 +66,13 @@ function addScoringOptions(command: Command): Command {
 
 const scoringOf = (options: { parsing: string; unparsed: string }): AnswerScoring => ({ parsing: options.parsing as AnswerScoring['parsing'], unparsed: options.unparsed as AnswerScoring['unparsed'] });
 
-const program = new Command()
-  .name('iad-r1-eval')
-  .description("Evaluate a vision-language model on anomaly-detection benchmarks with the IAD-R1 protocol (balanced accuracy k-shot, interpretation, consistency), score runs the authors' way, import published answers, compare runs.")
-  .showHelpAfterError();
+const program = setUpCli(
+  new Command()
+    .name('iad-r1-eval')
+    .description("Evaluate a vision-language model on anomaly-detection benchmarks with the IAD-R1 protocol (balanced accuracy k-shot, interpretation, consistency), score runs the authors' way, import published answers, compare runs.")
+    .showHelpAfterError(),
+  version,
+);
 
 const runCommand = program
   .command('run')

@@ -293,6 +293,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
  * await rescore('runs/qwen-0shot/answers.jsonl', 'runs/qwen-0shot-authors', { parsing: 'authors', unparsed: 'drop' });
  */
 export async function rescore(answersFile: string, out: string, scoring: AnswerScoring = DEFAULT_SCORING): Promise<EvaluationSummary> {
+  // A run folder's answers may not exist yet when a run resumes, but one asked to be rescored must.
+  if (!existsSync(answersFile)) throw new DatasetError(answersFile, 'no such answers file (answers.jsonl of a run)');
   const answers = await readAnswers(answersFile);
   const summary = summarise(answers, scoring);
   const config = ((await readSettingsFile(join(dirname(answersFile), 'run.json'))) ?? (await readSettingsFile(join(out, 'run.json')))) as RunConfig | undefined;

@@ -2,7 +2,8 @@
 import { readTextFile } from '@iad-r1/datasets';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, setUpCli, wholeNumberArgument } from '@iad-r1/errors';
+import { version } from '../package.json';
 import { COARSE_TYPES, type CoarseType } from '@iad-r1/cot-schema';
 import { OpenAICompatibleModel } from '@iad-r1/models/openai';
 import { z } from 'zod';
@@ -108,10 +109,13 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-const program = new Command()
-  .name('iad-r1-expert-ad')
-  .description('Build an Expert-AD chain-of-thought training set: prepare → describe → think → review → integrate. Every step resumes from its files in --out.')
-  .showHelpAfterError();
+const program = setUpCli(
+  new Command()
+    .name('iad-r1-expert-ad')
+    .description('Build an Expert-AD chain-of-thought training set: prepare → describe → think → review → integrate. Every step resumes from its files in --out.')
+    .showHelpAfterError(),
+  version,
+);
 
 const sourceOptions = (command: Command): Command =>
   command

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, setUpCli } from '@iad-r1/errors';
+import { version } from '../package.json';
 import { expertAdRecordSchema, parseRecords, scGrpoRecordSchema, decodeUtf8 } from '@iad-r1/cot-schema';
 import {
   addTrainedWeightsOptions,
@@ -21,7 +22,10 @@ import { trainGrpo } from './train-grpo';
 const number = numberArgument;
 const whole = wholeNumberArgument;
 
-const program = new Command().name('iad-r1-grpo').description('SC-GRPO: group relative policy optimisation of an in-process VLM with the four structured-control rewards (TensorFlow.js).').showHelpAfterError();
+const program = setUpCli(
+  new Command().name('iad-r1-grpo').description('SC-GRPO: group relative policy optimisation of an in-process VLM with the four structured-control rewards (TensorFlow.js).').showHelpAfterError(),
+  version,
+);
 
 const train = program
   .command('train')

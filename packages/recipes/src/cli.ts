@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { exitWithCliError, wholeNumberArgument } from '@iad-r1/errors';
+import { exitWithCliError, setUpCli, wholeNumberArgument } from '@iad-r1/errors';
+import { version } from '../package.json';
 import { BACKBONES, BACKBONE_IDS, type BackboneId } from './backbones';
 import { ENGINES, type Engine } from './recipe-context';
 import type { Shots } from './training-sets';
@@ -24,9 +25,12 @@ function rebase(value: string): { from: string; to: string } {
   return { from: value.slice(0, at), to: value.slice(at + 1) };
 }
 
-const program = new Command('iad-r1-recipes')
-  .description("Write ready-to-run folders for the paper's runs on the Python engines: PA-SFT on LLaMA-Factory, SC-GRPO on EasyR1, verl, TRL or OpenRLHF with the iad-r1 reward server, then vLLM serving and iad-r1-eval")
-  .showHelpAfterError();
+const program = setUpCli(
+  new Command('iad-r1-recipes')
+    .description("Write ready-to-run folders for the paper's runs on the Python engines: PA-SFT on LLaMA-Factory, SC-GRPO on EasyR1, verl, TRL or OpenRLHF with the iad-r1 reward server, then vLLM serving and iad-r1-eval")
+    .showHelpAfterError(),
+  version,
+);
 
 program
   .command('write')

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { createReadStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { CLI_EXIT_CODES, endQuietlyOnClosedStdout, exitWithCliError, setUpCli } from '@iad-r1/errors';
+import { version } from '../package.json';
 import type { CompletionInput } from './completion';
 import { ScoreLineError, parseScoreLine } from './score-lines';
 import { type RewardCliOptions, addRewardOptions, rewardScorerFromOptions } from './server/reward-cli-options';
@@ -23,10 +24,13 @@ function parsePort(value: string): number {
 // Lines are scored in batches, so a reward that works per batch (a judge model) sees many at once.
 const LINES_PER_BATCH = 64;
 
-const program = new Command()
-  .name('iad-r1-rewards')
-  .description('Score completions with the IAD-R1 SC-GRPO rewards, or serve them over HTTP.')
-  .showHelpAfterError();
+const program = setUpCli(
+  new Command()
+    .name('iad-r1-rewards')
+    .description('Score completions with the IAD-R1 SC-GRPO rewards, or serve them over HTTP.')
+    .showHelpAfterError(),
+  version,
+);
 
 addRewardOptions(
   program
@@ -44,7 +48,7 @@ addRewardOptions(
       // Stopping at a bad line ends the read on purpose; the stream then reports an abort.
       if (error.code === 'ABORT_ERR') return;
       process.stderr.write(`iad-r1-rewards: cannot read ${name}: ${error.message}\n`);
-      process.exit(2);
+      process.exit(CLI_EXIT_CODES.inputError);
     });
     let lineNumber = 0;
     let scored = 0;

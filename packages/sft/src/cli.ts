@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, setUpCli } from '@iad-r1/errors';
+import { version } from '../package.json';
 import { DEFAULT_QUESTION, expertAdRecordSchema, paSftRecordSchema, parseRecords, decodeUtf8 } from '@iad-r1/cot-schema';
 import {
   BpeTokenizer,
@@ -24,7 +25,10 @@ import { trainSft } from './train-sft';
 const number = numberArgument;
 const whole = wholeNumberArgument(0);
 
-const program = new Command().name('iad-r1-sft').description('PA-SFT: fine-tune an in-process VLM (a Hugging Face checkpoint or a TinyVLM) on chain-of-thought anomaly answers (TensorFlow.js).').showHelpAfterError();
+const program = setUpCli(
+  new Command().name('iad-r1-sft').description('PA-SFT: fine-tune an in-process VLM (a Hugging Face checkpoint or a TinyVLM) on chain-of-thought anomaly answers (TensorFlow.js).').showHelpAfterError(),
+  version,
+);
 
 const train = program
   .command('train')

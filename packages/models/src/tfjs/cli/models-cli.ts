@@ -10,7 +10,8 @@ import { estimateMemory, formatBytes } from '../memory-estimate';
 import { selectBackend } from '../select-backend';
 import { tf } from '../tf';
 import { readRequestFile } from './request-file';
-import { endQuietlyOnClosedStdout, exitWithCliError } from '@iad-r1/errors';
+import { endQuietlyOnClosedStdout, exitWithCliError, setUpCli } from '@iad-r1/errors';
+import { version } from '../../../package.json';
 import { numberArgument, positiveNumberArgument, wholeNumberArgument } from './training-cli-options';
 
 const whole = wholeNumberArgument;
@@ -21,11 +22,14 @@ const multiImageOption = () => new Option('--multi-image <mode>', 'LLaVA-OneVisi
 const loadOptions = (o: { maxMemory?: number; multiImage?: 'square' | 'anyres' }) => ({ ...(o.maxMemory !== undefined ? { maxMemoryBytes: o.maxMemory * 1024 ** 3 } : {}), ...(o.multiImage ? { multiImage: o.multiImage } : {}) });
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-const program = new Command()
-  .name('iad-r1-models')
-  .description('Open, inspect and run the in-process models of IAD-R1 (Hugging Face checkpoints and TinyVLM) in TensorFlow.js.')
-  .option('--allow-non-finite', `load weights that hold NaN or ±Infinity (refused by default; same as ${ALLOW_NON_FINITE_ENV}=1)`)
-  .showHelpAfterError();
+const program = setUpCli(
+  new Command()
+    .name('iad-r1-models')
+    .description('Open, inspect and run the in-process models of IAD-R1 (Hugging Face checkpoints and TinyVLM) in TensorFlow.js.')
+    .option('--allow-non-finite', `load weights that hold NaN or ±Infinity (refused by default; same as ${ALLOW_NON_FINITE_ENV}=1)`)
+    .showHelpAfterError(),
+  version,
+);
 program.hook('preAction', () => {
   if (program.opts().allowNonFinite) process.env[ALLOW_NON_FINITE_ENV] = '1';
 });
