@@ -63,9 +63,10 @@ export function setUpCli<P extends { version(version: string, flags?: string, de
 export function exitWithCliError(cli: string, error: unknown, known: boolean = isUserFacingError(error)): never {
   const { code, exitCode } = (error ?? {}) as { code?: unknown; exitCode?: unknown };
   if (typeof code === 'string' && code.startsWith('commander.')) {
-    // Commander has printed its own errors; help and --version end in a "thrown" error with code 0.
-    if (!IadR1Error.isInstance(error)) process.exit(exitCode === 0 ? CLI_EXIT_CODES.done : CLI_EXIT_CODES.usageError);
-    // An argument parser's error raised outside commander's parsing (an action parsing a value).
+    // A CommanderError comes from commander's own exit, after it printed the error (help and
+    // --version end the same way, with code 0).
+    if ((error as Error).name === 'CommanderError') process.exit(exitCode === 0 ? CLI_EXIT_CODES.done : CLI_EXIT_CODES.usageError);
+    // An argument error raised by an action (two options that do not go together, say).
     process.stderr.write(`${cli}: ${(error as Error).message}\n`);
     process.exit(CLI_EXIT_CODES.usageError);
   }

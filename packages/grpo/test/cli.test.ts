@@ -53,7 +53,8 @@ describe('iad-r1-grpo train', () => {
     expect((unsupported as { code: number }).code).toBe(1);
     expect((unsupported as { stderr: string }).stderr).toContain(`${dir}: model_type "bert" is not supported; supported: iad-r1-tiny-vlm, qwen2`);
     const mergeAlone = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--lora-rank', '2', '--merge-lora']).catch((e: { code: number; stderr: string }) => e);
-    expect((mergeAlone as { code: number }).code).toBe(1);
+    // A usage error (two options that go together): exit 2.
+    expect((mergeAlone as { code: number }).code).toBe(2);
     expect((mergeAlone as { stderr: string }).stderr).toContain('iad-r1-grpo: --merge-lora needs --export DIR');
     // Reward options are checked before the model folder is opened.
     const typo = await run('node', [cli, 'train', '--model', dir, '--data', data, '--out', join(dir, 'run'), '--steps', '1', '--weights', '{"tpye":0}']).catch((e: { code: number; stderr: string }) => e);

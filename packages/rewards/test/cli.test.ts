@@ -108,7 +108,8 @@ describe('iad-r1-rewards serve', () => {
   it('refuses limits that would make a server reject everything, before it starts', async () => {
     for (const value of ['abc', '-5', '0', '1.5']) {
       const refused = await run('node', [cli, 'serve', '--port', '0', '--max-body-bytes', value]).catch((error: { code: number; stderr: string }) => error);
-      expect(refused, value).toMatchObject({ code: 1 });
+      // A usage error: exit 2.
+      expect(refused, value).toMatchObject({ code: 2 });
       expect((refused as { stderr: string }).stderr).toContain(`option '--max-body-bytes <n>' argument '${value}' is invalid. must be a whole number ≥ 1`);
     }
     const field = await run('node', [cli, 'serve', '--port', '0', '--max-field-chars', 'lots']).catch((error: { code: number; stderr: string }) => error);
