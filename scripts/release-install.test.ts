@@ -40,9 +40,15 @@ function marked(mark: string, language: string): string {
 
 const sh = (command: string, cwd: string, env: NodeJS.ProcessEnv = process.env) => execFileSync('sh', ['-c', command], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** Stops a server started by {@link startServer}, with everything npx started for it. */
+function stopServer(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+}
+
 /** Starts `command` (a server that prints {"url": …} on stdout) and resolves with the url. */
 function startServer(command: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(command[0] as string, command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: npx runs the server as a child, and stopping npx alone would leave it.
+  const child = spawn(command[0] as string, command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let text = '';
     let errors = '';
@@ -101,7 +107,7 @@ describe('a release, installed as users install it', () => {
       const scored = (await (await fetch(`${url}/score`, { method: 'POST', body: JSON.stringify({ completions: ['<think>Uniform.</think><answer>no</answer>'], solutions: ['<answer>No</answer>'] }) })).json()) as { rewards: number[] };
       expect(scored.rewards).toEqual([2]);
     } finally {
-      child.kill();
+      stopServer(child);
     }
   });
 
@@ -134,7 +140,7 @@ describe('a release, installed as users install it', () => {
       // The module came from the venv, not from the source tree.
       expect(sh(`${join(venv, 'bin', 'python')} -c "import iad_r1_rewards; print(iad_r1_rewards.__file__)"`, empty).trim()).toMatch(new RegExp(`^${venv}/lib/python3\\.\\d+/site-packages/iad_r1_rewards\\.py$`));
     } finally {
-      child.kill();
+      stopServer(child);
     }
   });
 });
