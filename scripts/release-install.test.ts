@@ -38,7 +38,11 @@ function marked(mark: string, language: string): string {
   return match[1] as string;
 }
 
-const sh = (command: string, cwd: string, env: NodeJS.ProcessEnv = process.env) => execFileSync('sh', ['-c', command], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// A user's shell: without the npm_config_* variables `pnpm test` exports to its children (its
+// registry among them), so npm reads the project's .npmrc as it would for the user.
+const userEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
+
+const sh = (command: string, cwd: string, env: NodeJS.ProcessEnv = userEnv) => execFileSync('sh', ['-c', command], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** Stops a server started by {@link startServer}, with everything npx started for it. */
 function stopServer(child: ChildProcess): void {
@@ -46,7 +50,7 @@ function stopServer(child: ChildProcess): void {
 }
 
 /** Starts `command` (a server that prints {"url": …} on stdout) and resolves with the url. */
-function startServer(command: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; child: ChildProcess }> {
+function startServer(command: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv): Promise<{ url: string; child: ChildProcess }> {
   // Its own process group: npx runs the server as a child, and stopping npx alone would leave it.
   const child = spawn(command[0] as string, command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
@@ -66,7 +70,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'iad-r1-release-'));
   release = packRelease(join(work, 'release'));
   registry = (await startLocalRegistry()) as Registry;
-  for (const tarball of release.tarballs) execFileSync('npm', ['publish', tarball, '--userconfig', registry.npmrc, '--registry', `${registry.url}/`, '--loglevel=error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  for (const tarball of release.tarballs) execFileSync('npm', ['publish', tarball, '--userconfig', registry.npmrc, '--registry', `${registry.url}/`, '--loglevel=error'], { env: userEnv, stdio: ['ignore', 'ignore', 'pipe'] });
 }, 300_000);
 
 afterAll(async () => {
@@ -132,10 +136,10 @@ describe('a release, installed as users install it', () => {
     const empty = join(work, 'python-user');
     mkdirSync(empty);
     writeFileSync(join(empty, '.npmrc'), `registry=${registry.url}/\n`);
-    const { url, child } = await startServer(['npx', '--yes', '@iad-r1/rewards', 'serve', '--port', '0'], empty, { ...process.env, npm_config_cache: join(work, 'npx-cache') });
+    const { url, child } = await startServer(['npx', '--yes', '@iad-r1/rewards', 'serve', '--port', '0'], empty, { ...userEnv, npm_config_cache: join(work, 'npx-cache') });
     try {
       writeFileSync(join(empty, 'trl_rewards.py'), marked('wheel-test: runs', 'python'));
-      const output = sh(`${join(venv, 'bin', 'python')} trl_rewards.py`, empty, { ...process.env, IAD_R1_REWARD_URL: url, PYTHONPATH: '' });
+      const output = sh(`${join(venv, 'bin', 'python')} trl_rewards.py`, empty, { ...userEnv, IAD_R1_REWARD_URL: url, PYTHONPATH: '' });
       expect(output.trim()).toBe("['consistency', 'answer', 'location', 'type'] 2.0");
       // The module came from the venv, not from the source tree.
       expect(sh(`${join(venv, 'bin', 'python')} -c "import iad_r1_rewards; print(iad_r1_rewards.__file__)"`, empty).trim()).toMatch(new RegExp(`^${venv}/lib/python3\\.\\d+/site-packages/iad_r1_rewards\\.py$`));
