@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../checkpoint/checkpoint-error';
 import { WEIGHTS_INDEX_FILE } from '../checkpoint/checkpoint-weights';
@@ -37,14 +37,16 @@ export async function readGenerationConfig(dir: string): Promise<Record<string, 
 const WRITTEN = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.json', 'chat_template.jinja', WEIGHTS_INDEX_FILE, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, 'trainer.json', 'reference.json']);
 const isWeightsFile = (name: string) => /\.(safetensors|bin|pt|pth|gguf|tmp)$/.test(name);
 
-/** Copies the files of a source checkpoint a model does not write itself (generation config, processor config, vocab, README…). */
+/**
+ * Copies the files of a source checkpoint a model does not write itself (generation config,
+ * processor config, vocab, README…) into the staging folder of a save, which is renamed into place
+ * whole, so each file needs no temporary name of its own.
+ */
 async function copyAuxiliaryFiles(from: string, to: string): Promise<void> {
-  if (resolve(from) === resolve(to)) return;
   for (const name of await readdir(from)) {
     if (WRITTEN.has(name) || isWeightsFile(name)) continue;
     if (!(await stat(join(from, name))).isFile()) continue;
-    await copyFile(join(from, name), join(to, `${name}.tmp`));
-    await rename(join(to, `${name}.tmp`), join(to, name));
+    await copyFile(join(from, name), join(to, name));
   }
 }
 

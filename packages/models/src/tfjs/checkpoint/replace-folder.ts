@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from './checkpoint-error';
-import { isProcessAlive } from '../process-alive';
+import { removeFoldersOfEndedProcesses } from '../process-folders';
 
 // A model folder is written whole under a sibling name, then renamed into place. An export killed
 // part-way (a full disk, a SIGKILL between shards) leaves the earlier folder as it was, never a mix
@@ -11,18 +11,6 @@ import { isProcessAlive } from '../process-alive';
 
 const STAGING = '.partial-';
 const REPLACED = '.replaced-';
-
-/** Removes the staging folders of earlier writes of `target` whose process is gone. */
-async function sweepLeftovers(target: string): Promise<void> {
-  const parent = dirname(target);
-  if (!existsSync(parent)) return;
-  const prefix = basename(target);
-  for (const name of await readdir(parent)) {
-    if (!name.startsWith(`${prefix}${STAGING}`)) continue;
-    const pid = Number(name.slice(prefix.length + STAGING.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) await rm(join(parent, name), { recursive: true, force: true });
-  }
-}
 
 /**
  * Refuses to replace a folder that holds more than a model: one without config.json or
@@ -52,7 +40,8 @@ async function refuseForeignFolder(target: string): Promise<void> {
 export async function replaceFolder(dir: string, write: (staging: string) => Promise<void>): Promise<void> {
   const target = resolve(dir);
   await refuseForeignFolder(target);
-  await sweepLeftovers(target);
+  // Staging folders of earlier writes whose process was killed.
+  await removeFoldersOfEndedProcesses(dirname(target), `${basename(target)}${STAGING}`);
   const staging = `${target}${STAGING}${process.pid}-${Date.now()}`;
   await mkdir(staging, { recursive: true });
   try {

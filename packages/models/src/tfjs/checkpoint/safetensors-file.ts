@@ -24,7 +24,7 @@ const MAX_HEADER = 100_000_000;
 export const ALLOW_NON_FINITE_ENV = 'IAD_R1_ALLOW_NON_FINITE';
 
 /** Bytes per element of every safetensors dtype (only the float ones are read as weights). */
-const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
+const DTYPE_BYTES: Record<string, number> = { ...FLOAT_DTYPES, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
 
 function firstNonFinite(values: Float32Array): number {
   for (let i = 0; i < values.length; i++) {

@@ -1,8 +1,8 @@
-import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isProcessAlive } from '../process-alive';
+import { removeFoldersOfEndedProcesses } from '../process-folders';
 
 // Worker threads load the trained model from a copy saved under the temporary folder. A run that
 // ends normally deletes it; these also delete it when the process exits or is stopped by SIGINT,
@@ -35,17 +35,8 @@ function uninstall(): void {
 }
 
 /** Deletes the model copies of earlier runs whose process no longer exists; returns how many. */
-export async function sweepWorkerModelFolders(root = tmpdir()): Promise<number> {
-  if (!existsSync(root)) return 0;
-  let swept = 0;
-  for (const name of await readdir(root)) {
-    if (!name.startsWith(PREFIX)) continue;
-    const pid = Number(name.slice(PREFIX.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isProcessAlive(pid)) continue;
-    await rm(join(root, name), { recursive: true, force: true });
-    swept++;
-  }
-  return swept;
+export function sweepWorkerModelFolders(root = tmpdir()): Promise<number> {
+  return removeFoldersOfEndedProcesses(root, PREFIX);
 }
 
 /** A fresh folder for the workers' copy of the model, named after this process and removed on exit. */
